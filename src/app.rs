@@ -1,0 +1,244 @@
+//! [`Application`]: the routers, middlewares, lifespan handlers, shared info and limits of a
+//! service, and the `serve` methods that run it.
+//!
+//! ```no_run
+//! use bareasgi::{Application, HttpRequest, IntoResponse};
+//!
+//! async fn index(_req: HttpRequest) -> impl IntoResponse {
+//!     (200, [("content-type", "text/plain")], "Hello, World!")
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), bareasgi::Error> {
+//!     let mut app = Application::new();
+//!     app.http_router.add(["GET"], "/", index);
+//!     app.serve("127.0.0.1:9009").await // until Ctrl-C or SIGTERM
+//! }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Error;
+use crate::lifespan::LifespanHandler;
+use crate::middleware::Middleware;
+use crate::router::HttpRouter;
+use crate::server;
+use crate::service::{AppService, Shared};
+use crate::typemap::TypeMap;
+
+type StartupHandler = Box<dyn for<'a> LifespanHandler<'a, &'a mut TypeMap>>;
+type ShutdownHandler = Box<dyn for<'a> LifespanHandler<'a, &'a TypeMap>>;
+
+/// A web application: bareASGI's `Application`.
+pub struct Application {
+    /// The HTTP routes: `app.http_router.add(["GET"], "/", handler)`.
+    pub http_router: HttpRouter,
+    /// Values shared by every request (`req.info`): a database pool, a broadcast sender.
+    /// Startup handlers may add to it; once serving it is read without locks.
+    pub info: TypeMap,
+    middlewares: Vec<Arc<dyn Middleware>>,
+    startup_handlers: Vec<StartupHandler>,
+    shutdown_handlers: Vec<ShutdownHandler>,
+    pub(crate) limits: Limits,
+}
+
+/// Limits and timeouts; every one has a setter on [`Application`].
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub(crate) body_limit: usize,
+    pub(crate) header_read_timeout: Option<Duration>,
+    pub(crate) max_header_size: usize,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) request_timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_limit: 2 * 1024 * 1024,
+            header_read_timeout: Some(Duration::from_secs(30)),
+            max_header_size: 64 * 1024,
+            shutdown_timeout: Duration::from_secs(10),
+            max_connections: None,
+            request_timeout: None,
+        }
+    }
+}
+
+impl Application {
+    /// An application with no routes and the default limits.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            http_router: HttpRouter::new(),
+            info: TypeMap::new(),
+            middlewares: Vec::new(),
+            startup_handlers: Vec::new(),
+            shutdown_handlers: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Adds a middleware around every request, including those answered `404` or `405`.
+    /// The first added is the outermost. Routing happens after the middlewares, so a
+    /// middleware that rewrites the path changes which route answers.
+    pub fn middleware(&mut self, middleware: impl Middleware) -> &mut Self {
+        self.middlewares.push(Arc::new(middleware));
+        self
+    }
+
+    /// Adds a startup handler. Startup handlers run in order before the first connection is
+    /// accepted; the first to fail stops [`serve`](Self::serve), which returns its error.
+    pub fn on_startup<H>(&mut self, handler: H) -> &mut Self
+    where
+        H: for<'a> LifespanHandler<'a, &'a mut TypeMap>,
+    {
+        self.startup_handlers.push(Box::new(handler));
+        self
+    }
+
+    /// Adds a shutdown handler. Shutdown handlers run in order after the connections have
+    /// drained; a failing one is logged and the others still run.
+    pub fn on_shutdown<H>(&mut self, handler: H) -> &mut Self
+    where
+        H: for<'a> LifespanHandler<'a, &'a TypeMap>,
+    {
+        self.shutdown_handlers.push(Box::new(handler));
+        self
+    }
+
+    /// The largest request body `req.bytes()`, `req.text()` and `req.json()` read; larger is
+    /// a `413`. Default 2 MiB.
+    pub fn body_limit(&mut self, bytes: usize) -> &mut Self {
+        self.limits.body_limit = bytes;
+        self
+    }
+
+    /// How long a client may take to send its request headers before the connection is
+    /// closed (HTTP/1.1); `None` turns the timeout off. Default 30 s.
+    pub fn header_read_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// The largest request head (request line and headers) accepted; larger gets
+    /// `431 Request Header Fields Too Large` and the connection is closed. Default 64 KiB,
+    /// at least 8 KiB.
+    pub fn max_header_size(&mut self, bytes: usize) -> &mut Self {
+        self.limits.max_header_size = bytes.max(8 * 1024);
+        self
+    }
+
+    /// How long a graceful shutdown waits for open requests before closing their
+    /// connections. Default 10 s.
+    pub fn shutdown_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.limits.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The most connections served at once; further connections wait in the listen backlog
+    /// until one closes. Default: no limit but the process's file descriptors.
+    pub fn max_connections(&mut self, limit: Option<usize>) -> &mut Self {
+        self.limits.max_connections = limit;
+        self
+    }
+
+    /// How long a handler (with its middlewares) may take to produce a response before the
+    /// client gets `503 Service Unavailable`. A streamed body is not counted: the timeout
+    /// ends when the response head is ready. Default: none.
+    pub fn request_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.limits.request_timeout = timeout;
+        self
+    }
+
+    /// Turns the application into a hyper [`Service`](hyper::service::Service), to mount it
+    /// in a server of your own or call it in-process. Lifespan handlers do not run.
+    #[must_use]
+    pub fn into_service(self) -> AppService {
+        self.split().0
+    }
+
+    fn split(self) -> (AppService, Vec<ShutdownHandler>, Limits) {
+        let shared = Shared::new(
+            self.http_router,
+            self.middlewares,
+            self.info,
+            &self.limits,
+            CancellationToken::new(),
+        );
+        (AppService::new(shared), self.shutdown_handlers, self.limits)
+    }
+
+    /// Binds `addr` and serves until Ctrl-C or SIGTERM, then shuts down gracefully.
+    ///
+    /// # Errors
+    /// When `addr` cannot be bound or a startup handler fails.
+    pub async fn serve(self, addr: impl ToSocketAddrs + fmt::Display) -> Result<(), Error> {
+        let listener = TcpListener::bind(&addr).await.map_err(|e| Error::bind(addr.to_string(), e))?;
+        self.serve_listener(listener).await
+    }
+
+    /// Serves on a listener bound by the caller until Ctrl-C or SIGTERM.
+    ///
+    /// # Errors
+    /// When a startup handler fails.
+    pub async fn serve_listener(self, listener: TcpListener) -> Result<(), Error> {
+        self.serve_with_shutdown(listener, server::shutdown_signal()).await
+    }
+
+    /// Serves on `listener` until `signal` completes, then shuts down gracefully: stops
+    /// accepting, lets open requests finish (streams marked
+    /// [`end_on_shutdown`](crate::Body::end_on_shutdown), such as event streams, end at
+    /// once), closes what is left after the shutdown timeout, runs the shutdown handlers,
+    /// and returns.
+    ///
+    /// # Errors
+    /// When a startup handler fails; nothing has been accepted then.
+    pub async fn serve_with_shutdown(
+        mut self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send,
+    ) -> Result<(), Error> {
+        for (index, handler) in self.startup_handlers.iter().enumerate() {
+            if let Err(error) = handler.call(&mut self.info).await {
+                tracing::error!(handler = index, %error, "startup handler failed; not serving");
+                return Err(Error::startup(index, error));
+            }
+        }
+        let (service, shutdown_handlers, limits) = self.split();
+        let info = service.info();
+        server::run(listener, service, &limits, signal).await;
+        for (index, handler) in shutdown_handlers.iter().enumerate() {
+            if let Err(error) = handler.call(&info).await {
+                tracing::error!(handler = index, %error, "shutdown handler failed");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for Application {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Application {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Application")
+            .field("http_router", &self.http_router)
+            .field("info", &self.info)
+            .field("middlewares", &self.middlewares.len())
+            .field("startup_handlers", &self.startup_handlers.len())
+            .field("shutdown_handlers", &self.shutdown_handlers.len())
+            .field("limits", &self.limits)
+            .finish()
+    }
+}

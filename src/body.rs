@@ -1,0 +1,293 @@
+//! [`Body`]: what a response sends — nothing, a buffer, or any stream of chunks.
+//!
+//! Every chunk a stream yields is handed to the connection at once and flushed: there is no
+//! buffering between the handler and the socket, so a server-sent event or a long-poll
+//! answer reaches the client the moment it is produced.
+//!
+//! ```
+//! use std::time::Duration;
+//! use bareasgi::{Body, HttpRequest, IntoResponse};
+//! use futures_util::stream;
+//!
+//! async fn countdown(_req: HttpRequest) -> impl IntoResponse {
+//!     let ticks = stream::unfold(3, |n| async move {
+//!         if n == 0 {
+//!             return None;
+//!         }
+//!         tokio::time::sleep(Duration::from_millis(10)).await;
+//!         Some((format!("{n}\n"), n - 1))
+//!     });
+//!     (200, [("content-type", "text/plain")], Body::from_stream(ticks))
+//! }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use futures_util::StreamExt;
+use http_body::{Frame, SizeHint};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+use crate::error::BoxError;
+
+type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
+
+/// A response body: empty, a single buffer (sent with `content-length`), or a stream of
+/// chunks (sent chunked over HTTP/1.1 and as DATA frames over HTTP/2).
+pub struct Body {
+    kind: Kind,
+}
+
+enum Kind {
+    Empty,
+    Full(Bytes),
+    Stream(StreamBody),
+}
+
+struct StreamBody {
+    stream: BoxStream,
+    ends_on_shutdown: bool,
+    /// Set by the server when the body is sent, for streams that end on shutdown.
+    shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+}
+
+impl Body {
+    /// A body with no bytes.
+    #[must_use]
+    pub fn empty() -> Self {
+        Self { kind: Kind::Empty }
+    }
+
+    /// A body sent as one buffer, with a `content-length` header.
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        if bytes.is_empty() { Self::empty() } else { Self { kind: Kind::Full(bytes) } }
+    }
+
+    /// A body streamed from `stream`: each item is sent as soon as it is yielded.
+    ///
+    /// Items may be anything that converts into [`Bytes`]: `Bytes`, `String`, `Vec<u8>`,
+    /// `&'static str`. Empty items are skipped (they would otherwise end a chunked body).
+    /// When the client goes away the stream is dropped, which releases whatever it holds.
+    pub fn from_stream<S>(stream: S) -> Self
+    where
+        S: Stream + Send + 'static,
+        S::Item: Into<Bytes>,
+    {
+        Self::from_boxed(Box::pin(stream.map(|chunk| Ok(chunk.into()))))
+    }
+
+    /// A body streamed from a stream of results. An `Err` item ends the response abruptly:
+    /// the connection is closed, so the client sees a truncated body rather than a
+    /// complete one.
+    pub fn try_from_stream<S, T, E>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<T, E>> + Send + 'static,
+        T: Into<Bytes>,
+        E: Into<BoxError>,
+    {
+        Self::from_boxed(Box::pin(stream.map(|item| item.map(Into::into).map_err(Into::into))))
+    }
+
+    fn from_boxed(stream: BoxStream) -> Self {
+        Self { kind: Kind::Stream(StreamBody { stream, ends_on_shutdown: false, shutdown: None }) }
+    }
+
+    /// Marks a streamed body as one that may end early, cleanly, when the server shuts down
+    /// (an event stream or a long poll, whose clients reconnect). Without it a stream keeps
+    /// the server draining until the shutdown timeout and is then cut off.
+    #[must_use]
+    pub fn end_on_shutdown(mut self) -> Self {
+        if let Kind::Stream(stream) = &mut self.kind {
+            stream.ends_on_shutdown = true;
+        }
+        self
+    }
+
+    /// Whether this body is a stream (as opposed to empty or a single buffer).
+    #[must_use]
+    pub fn is_stream(&self) -> bool {
+        matches!(self.kind, Kind::Stream(_))
+    }
+
+    /// The length of the body when it is known up front.
+    #[must_use]
+    pub fn exact_len(&self) -> Option<u64> {
+        match &self.kind {
+            Kind::Empty => Some(0),
+            Kind::Full(bytes) => Some(bytes.len() as u64),
+            Kind::Stream(_) => None,
+        }
+    }
+
+    pub(crate) fn watch_shutdown(&mut self, token: &CancellationToken) {
+        if let Kind::Stream(stream) = &mut self.kind
+            && stream.ends_on_shutdown
+        {
+            stream.shutdown = Some(Box::pin(token.clone().cancelled_owned()));
+        }
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Empty => f.write_str("Body::Empty"),
+            Kind::Full(bytes) => f.debug_tuple("Body::Full").field(&bytes.len()).finish(),
+            Kind::Stream(stream) => f
+                .debug_struct("Body::Stream")
+                .field("ends_on_shutdown", &stream.ends_on_shutdown)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl From<()> for Body {
+    fn from((): ()) -> Self {
+        Self::empty()
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Self {
+        Self::full(Bytes::from_static(text.as_bytes()))
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Self::full(text)
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(bytes: &'static [u8]) -> Self {
+        Self::full(Bytes::from_static(bytes))
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::full(bytes)
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Self::full(bytes)
+    }
+}
+
+/// bareASGI's `text_writer`: a body holding `text`.
+pub fn text_writer(text: impl Into<String>) -> Body {
+    Body::full(text.into())
+}
+
+/// bareASGI's `bytes_writer`: a body holding `bytes`.
+pub fn bytes_writer(bytes: impl Into<Bytes>) -> Body {
+    Body::full(bytes)
+}
+
+impl StreamBody {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
+        loop {
+            // A panicking stream must not take the connection task (and its other requests)
+            // down with it: the panic ends this body as an error, which closes the connection.
+            let polled = catch_unwind(AssertUnwindSafe(|| self.stream.as_mut().poll_next(cx)));
+            match polled {
+                Ok(Poll::Ready(Some(Ok(chunk)))) if chunk.is_empty() => {}
+                Ok(Poll::Ready(Some(Ok(chunk)))) => return Poll::Ready(Some(Ok(chunk))),
+                Ok(Poll::Ready(Some(Err(error)))) => {
+                    tracing::error!(%error, "response body stream failed; closing the connection");
+                    return Poll::Ready(Some(Err(error)));
+                }
+                Ok(Poll::Ready(None)) => return Poll::Ready(None),
+                Ok(Poll::Pending) => {
+                    // Only a stream with nothing ready is ended by shutdown, so everything it
+                    // had already produced is still delivered.
+                    if let Some(shutdown) = &mut self.shutdown {
+                        ready!(shutdown.as_mut().poll(cx));
+                        tracing::debug!("ending a streamed response for shutdown");
+                        return Poll::Ready(None);
+                    }
+                    return Poll::Pending;
+                }
+                Err(panic) => {
+                    let message = crate::panic_message(&*panic);
+                    tracing::error!(panic = %message, "response body stream panicked; closing the connection");
+                    return Poll::Ready(Some(Err(format!("body stream panicked: {message}").into())));
+                }
+            }
+        }
+    }
+}
+
+impl Body {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
+        let polled = match &mut self.kind {
+            Kind::Empty => return Poll::Ready(None),
+            Kind::Full(_) => match std::mem::replace(&mut self.kind, Kind::Empty) {
+                Kind::Full(bytes) => return Poll::Ready(Some(Ok(bytes))),
+                _ => unreachable!("matched Kind::Full above"),
+            },
+            Kind::Stream(stream) => ready!(stream.poll_chunk(cx)),
+        };
+        if !matches!(polled, Some(Ok(_))) {
+            // Ended or failed: drop the stream now, so what it holds is released at once.
+            self.kind = Kind::Empty;
+        }
+        Poll::Ready(polled)
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.get_mut().poll_chunk(cx).map(|chunk| chunk.map(|result| result.map(Frame::data)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.kind, Kind::Empty)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.exact_len() {
+            Some(len) => SizeHint::with_exact(len),
+            None => SizeHint::default(),
+        }
+    }
+}
+
+/// A body is also a stream of its chunks, so a middleware can wrap it:
+/// `Body::try_from_stream(body.map_ok(...))`.
+impl Stream for Body {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_chunk(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.kind {
+            Kind::Empty => (0, Some(0)),
+            Kind::Full(_) => (1, Some(1)),
+            Kind::Stream(stream) => (0, stream.stream.size_hint().1),
+        }
+    }
+}

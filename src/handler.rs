@@ -1,0 +1,49 @@
+//! [`Handler`]: an async function from an [`HttpRequest`] to anything [`IntoResponse`].
+//!
+//! Any `async fn(HttpRequest) -> impl IntoResponse` is a handler, and so is a closure
+//! returning such a future; a closure may capture state it clones into each call:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use bareasgi::{Application, HttpRequest};
+//!
+//! async fn hello(_req: HttpRequest) -> &'static str {
+//!     "Hello, World!"
+//! }
+//!
+//! let greeting = Arc::new(String::from("hi"));
+//! let mut app = Application::new();
+//! app.http_router.add(["GET"], "/", hello);
+//! app.http_router.add(["GET"], "/greet", move |_req: HttpRequest| {
+//!     let greeting = greeting.clone();
+//!     async move { greeting.to_string() }
+//! });
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::request::HttpRequest;
+use crate::response::{HttpResponse, IntoResponse};
+
+/// A boxed, sendable future: what handlers and middleware return once type-erased.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Something that answers a request. Implemented for every
+/// `Fn(HttpRequest) -> impl Future<Output = impl IntoResponse>` that is `Send + Sync`.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers `req`.
+    fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse>;
+}
+
+impl<F, Fut, R> Handler for F
+where
+    F: Fn(HttpRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoResponse,
+{
+    fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse> {
+        let future = self(req);
+        Box::pin(async move { future.await.into_response() })
+    }
+}

@@ -1,0 +1,479 @@
+//! [`HttpRequest`]: everything a handler needs — method, URI, headers, the route's
+//! [`Matches`], the application's shared `info`, the per-request `context`, and the body.
+//!
+//! ```
+//! use bareasgi::{BodyError, HttpRequest};
+//!
+//! async fn echo(mut req: HttpRequest) -> Result<String, BodyError> {
+//!     let name = req.matches.get("name").unwrap_or("nobody").to_owned();
+//!     let text = req.text().await?; // 413 over the body limit, 400 for a broken body
+//!     Ok(format!("{name} said {text}"))
+//! }
+//! ```
+
+use std::any::Any;
+use std::fmt;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use http::header::CONTENT_LENGTH;
+use http::request::Parts;
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use http_body::{Body as _, Frame, SizeHint};
+use http_body_util::BodyExt;
+use http_body_util::combinators::BoxBody;
+
+use crate::error::BoxError;
+use crate::response::{HttpResponse, IntoResponse};
+use crate::typemap::TypeMap;
+
+/// A request as a handler sees it.
+///
+/// `matches`, `info` and `context` are public fields, as in bareASGI; the rest is reached
+/// through methods.
+pub struct HttpRequest {
+    parts: Parts,
+    /// The values captured by the route's pattern, percent-decoded.
+    pub matches: Matches,
+    /// Values shared by every request, from [`Application::info`](crate::Application::info).
+    pub info: Arc<TypeMap>,
+    /// Values for this request only, typically filled by a middleware for the handler
+    /// (an authenticated user, a request id).
+    pub context: TypeMap,
+    body: RequestBody,
+    body_limit: usize,
+}
+
+impl HttpRequest {
+    pub(crate) fn new(parts: Parts, body: RequestBody, info: Arc<TypeMap>, body_limit: usize) -> Self {
+        Self { parts, matches: Matches::default(), info, context: TypeMap::new(), body, body_limit }
+    }
+
+    /// The request method.
+    #[must_use]
+    pub fn method(&self) -> &Method {
+        &self.parts.method
+    }
+
+    /// The request target.
+    #[must_use]
+    pub fn uri(&self) -> &Uri {
+        &self.parts.uri
+    }
+
+    /// The path, still percent-encoded (the captures in `matches` are decoded).
+    #[must_use]
+    pub fn path(&self) -> &str {
+        self.parts.uri.path()
+    }
+
+    /// The query string without the `?`, if there is one.
+    #[must_use]
+    pub fn query(&self) -> Option<&str> {
+        self.parts.uri.query()
+    }
+
+    /// The HTTP version of the request.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.parts.version
+    }
+
+    /// The request headers.
+    #[must_use]
+    pub fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+
+    /// The request headers, for a middleware to change.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.parts.headers
+    }
+
+    /// The request line and headers as the `http` crate models them, for a middleware to
+    /// change the method or URI before the route is resolved.
+    pub fn parts_mut(&mut self) -> &mut Parts {
+        &mut self.parts
+    }
+
+    /// The request line and headers as the `http` crate models them.
+    #[must_use]
+    pub fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    /// The value of the `Last-Event-ID` header a reconnecting `EventSource` sends, so an
+    /// event stream can resume where the client left off.
+    #[must_use]
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.parts.headers.get("last-event-id")?.to_str().ok()
+    }
+
+    /// The largest body [`bytes`](Self::bytes), [`text`](Self::text) and `json` accept.
+    #[must_use]
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// Changes the body limit for this request (a middleware or handler that expects
+    /// uploads can raise it).
+    pub fn set_body_limit(&mut self, limit: usize) {
+        self.body_limit = limit;
+    }
+
+    /// Takes the body to read it as a stream of chunks, with no size limit; afterwards the
+    /// request's body is empty.
+    pub fn take_body(&mut self) -> RequestBody {
+        std::mem::take(&mut self.body)
+    }
+
+    /// Reads the whole body, up to the body limit.
+    ///
+    /// # Errors
+    /// [`BodyError::TooLarge`] when the body (or its declared `content-length`) is over the
+    /// limit; [`BodyError::Read`] when the client sent a broken body or went away.
+    pub async fn bytes(&mut self) -> Result<Bytes, BodyError> {
+        let limit = self.body_limit;
+        let declared = self
+            .parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit as u64) {
+            return Err(BodyError::TooLarge { limit });
+        }
+        let mut body = self.take_body();
+        let mut first: Option<Bytes> = None;
+        let mut collected = BytesMut::new();
+        let mut total = 0usize;
+        while let Some(chunk) = body.next_chunk().await {
+            let chunk = chunk?;
+            total += chunk.len();
+            if total > limit {
+                return Err(BodyError::TooLarge { limit });
+            }
+            // One chunk (the common case) is returned as it is, without a copy.
+            match first.take() {
+                None if collected.is_empty() => first = Some(chunk),
+                previous => {
+                    if let Some(previous) = previous {
+                        collected.extend_from_slice(&previous);
+                    }
+                    collected.extend_from_slice(&chunk);
+                }
+            }
+        }
+        Ok(first.unwrap_or_else(|| collected.freeze()))
+    }
+
+    /// Reads the whole body as UTF-8 text, up to the body limit.
+    ///
+    /// # Errors
+    /// As [`bytes`](Self::bytes), and [`BodyError::InvalidUtf8`] for text that is not UTF-8.
+    pub async fn text(&mut self) -> Result<String, BodyError> {
+        let bytes = self.bytes().await?;
+        String::from_utf8(bytes.into()).map_err(|_| BodyError::InvalidUtf8)
+    }
+
+    /// Reads the whole body as JSON into `T`, up to the body limit.
+    ///
+    /// # Errors
+    /// [`BodyError::UnsupportedMediaType`] (415) when `content-type` is present and not
+    /// JSON; [`BodyError::Json`] (400) for a malformed or mistyped body, naming the problem;
+    /// and the errors of [`bytes`](Self::bytes).
+    #[cfg(feature = "json")]
+    pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, BodyError> {
+        if let Some(content_type) = self.parts.headers.get(http::header::CONTENT_TYPE) {
+            let essence = content_type.to_str().unwrap_or("").split(';').next().unwrap_or("").trim();
+            let is_json = essence.eq_ignore_ascii_case("application/json")
+                || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
+            if !is_json {
+                return Err(BodyError::UnsupportedMediaType);
+            }
+        }
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|error| BodyError::Json(error.to_string()))
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.parts.method)
+            .field("uri", &self.parts.uri)
+            .field("version", &self.parts.version)
+            .field("headers", &self.parts.headers)
+            .field("matches", &self.matches)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a request body could not be read. It is itself a response, so `?` in a handler
+/// returning `Result<_, BodyError>` (or `Result<_, HttpError>`) answers correctly.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The body is larger than the limit: `413 Payload Too Large`.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body could not be read (a broken chunked encoding, a client that went away):
+    /// `400 Bad Request`.
+    Read(BoxError),
+    /// The body is not UTF-8 text: `400 Bad Request`.
+    InvalidUtf8,
+    /// The body is not valid JSON for the expected type: `400 Bad Request`.
+    Json(String),
+    /// The `content-type` is not JSON: `415 Unsupported Media Type`.
+    UnsupportedMediaType,
+}
+
+impl BodyError {
+    /// The status this error answers with.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Read(_) | Self::InvalidUtf8 | Self::Json(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { limit } => write!(f, "request body is larger than {limit} bytes"),
+            Self::Read(_) => f.write_str("failed to read the request body"),
+            Self::InvalidUtf8 => f.write_str("request body is not valid UTF-8"),
+            Self::Json(problem) => write!(f, "invalid JSON body: {problem}"),
+            Self::UnsupportedMediaType => f.write_str("expected content-type application/json"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Read(error) => Some(&**error),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for BodyError {
+    fn into_response(self) -> HttpResponse {
+        if let Self::Read(error) = &self {
+            tracing::debug!(%error, "could not read the request body");
+        }
+        HttpResponse::text(self.status(), self.to_string())
+    }
+}
+
+impl From<BodyError> for crate::HttpError {
+    fn from(error: BodyError) -> Self {
+        crate::HttpError::new(error.status(), error.to_string())
+    }
+}
+
+/// A request body, read as a stream of chunks (`futures::Stream`) or as an
+/// [`http_body::Body`].
+#[derive(Default)]
+pub struct RequestBody {
+    inner: BodyInner,
+}
+
+#[derive(Default)]
+enum BodyInner {
+    #[default]
+    Empty,
+    // The body hyper hands the server, kept unboxed on the hot path.
+    Incoming(hyper::body::Incoming),
+    Boxed(BoxBody<Bytes, BoxError>),
+}
+
+impl RequestBody {
+    /// Wraps any body, reusing hyper's `Incoming` as it is.
+    pub(crate) fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        if let Some(incoming) = (&mut slot as &mut dyn Any).downcast_mut::<Option<hyper::body::Incoming>>() {
+            if let Some(incoming) = incoming.take() {
+                return Self { inner: BodyInner::Incoming(incoming) };
+            }
+        }
+        match slot {
+            Some(body) => Self { inner: BodyInner::Boxed(body.map_err(Into::into).boxed()) },
+            None => Self::default(),
+        }
+    }
+
+    /// The next chunk of data, skipping trailers.
+    async fn next_chunk(&mut self) -> Option<Result<Bytes, BodyError>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+}
+
+impl fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.inner {
+            BodyInner::Empty => "empty",
+            BodyInner::Incoming(_) => "incoming",
+            BodyInner::Boxed(_) => "boxed",
+        };
+        f.debug_tuple("RequestBody").field(&kind).finish()
+    }
+}
+
+impl http_body::Body for RequestBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match &mut self.get_mut().inner {
+            BodyInner::Empty => Poll::Ready(None),
+            BodyInner::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            BodyInner::Boxed(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            BodyInner::Empty => true,
+            BodyInner::Incoming(body) => body.is_end_stream(),
+            BodyInner::Boxed(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            BodyInner::Empty => SizeHint::with_exact(0),
+            BodyInner::Incoming(body) => body.size_hint(),
+            BodyInner::Boxed(body) => body.size_hint(),
+        }
+    }
+}
+
+impl Stream for RequestBody {
+    type Item = Result<Bytes, BodyError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            return match std::task::ready!(self.as_mut().poll_frame(cx)) {
+                None => Poll::Ready(None),
+                Some(Err(error)) => Poll::Ready(Some(Err(BodyError::Read(error)))),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => Poll::Ready(Some(Ok(data))),
+                    Err(_trailers) => continue,
+                },
+            };
+        }
+    }
+}
+
+/// The values a route's pattern captured, by name, percent-decoded.
+///
+/// ```
+/// # use bareasgi::HttpRequest;
+/// async fn user(req: HttpRequest) -> String {
+///     // `{id:int}` was checked by the router, so this parse cannot fail.
+///     let id: i64 = req.matches.parse("id").unwrap();
+///     let tab = req.matches.get("tab").unwrap_or("profile");
+///     format!("user {id}, tab {tab}")
+/// }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Matches {
+    pairs: Vec<(Arc<str>, String)>,
+}
+
+impl Matches {
+    pub(crate) fn from_pairs(pairs: Vec<(Arc<str>, String)>) -> Self {
+        Self { pairs }
+    }
+
+    /// The captured text for `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().find(|(key, _)| &**key == name).map(|(_, value)| value.as_str())
+    }
+
+    /// The capture for `name` parsed as `T` (for `{id:int}` use `i64`; for `{x:float}`,
+    /// `f64`).
+    ///
+    /// # Errors
+    /// [`MatchError::Missing`] when the pattern has no such capture; [`MatchError::Parse`]
+    /// when the text does not parse as `T`.
+    pub fn parse<T: FromStr>(&self, name: &str) -> Result<T, MatchError> {
+        let text = self.get(name).ok_or_else(|| MatchError::Missing(name.to_owned()))?;
+        text.parse().map_err(|_| MatchError::Parse {
+            name: name.to_owned(),
+            value: text.to_owned(),
+            target: std::any::type_name::<T>(),
+        })
+    }
+
+    /// The `(name, value)` pairs in pattern order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(name, value)| (&**name, value.as_str()))
+    }
+
+    /// How many values were captured.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether nothing was captured.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+/// A capture that is missing or does not parse as the type asked for. As a response it is a
+/// `400 Bad Request` (a typed pattern would have answered `404` instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchError {
+    /// The route's pattern has no capture of that name.
+    Missing(String),
+    /// The captured text does not parse as the requested type.
+    Parse {
+        /// The capture's name.
+        name: String,
+        /// The captured text.
+        value: String,
+        /// The type asked for.
+        target: &'static str,
+    },
+}
+
+impl fmt::Display for MatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing(name) => write!(f, "the route has no capture named {name:?}"),
+            Self::Parse { name, value, target } => {
+                write!(f, "path parameter {name:?} = {value:?} is not a valid {target}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for MatchError {}
+
+impl IntoResponse for MatchError {
+    fn into_response(self) -> HttpResponse {
+        HttpResponse::text(StatusCode::BAD_REQUEST, self.to_string())
+    }
+}

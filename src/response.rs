@@ -1,0 +1,445 @@
+//! [`HttpResponse`] and [`IntoResponse`]: what a handler returns.
+//!
+//! A handler returns anything that is [`IntoResponse`]; bareASGI's `(status, headers, body)`
+//! shape works as written:
+//!
+//! ```
+//! use bareasgi::{HttpRequest, IntoResponse, text_writer};
+//!
+//! async fn page(_req: HttpRequest) -> impl IntoResponse {
+//!     (200, [("content-type", "text/html")], text_writer("<h1>hi</h1>"))
+//! }
+//! ```
+//!
+//! | returned value | status | headers | body |
+//! |---|---|---|---|
+//! | `(status, headers, body)` | `status` | exactly `headers` | `body` |
+//! | `(status, body)` | `status` | none | `body` |
+//! | `(status,)`, `StatusCode`, `u16` | `status` | none | empty |
+//! | `&'static str`, `String` | 200 | `text/plain; charset=utf-8` | the text |
+//! | `Bytes`, `Vec<u8>` | 200 | `application/octet-stream` | the bytes |
+//! | `Body`, `()` | 200 | none | the body |
+//! | `Result<T, E>` | whichever side it holds | | |
+//!
+//! A status is a [`StatusCode`] or an integer; headers are a [`HeaderMap`], or an array or
+//! `Vec` of `(name, value)` pairs of `&str`, `String`, `&[u8]` or `Vec<u8>`; a body is
+//! anything that converts into [`Body`]. An integer that is not a status, or a header name or
+//! value that is not valid, turns the response into a `500` and logs what was wrong: a
+//! handler's typo never panics the server.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, StatusCode};
+
+use crate::body::Body;
+
+pub(crate) const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+const OCTET_STREAM: &str = "application/octet-stream";
+
+/// A response: a status, headers and a body — bareASGI's `HttpResponse`.
+///
+/// Its fields are public so a middleware can change any of them.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body: empty, a buffer or a stream.
+    pub body: Body,
+}
+
+impl HttpResponse {
+    /// A response from a status, headers and a body, each in any of the forms
+    /// [`IntoResponse`] accepts. An invalid status or header gives a logged `500`.
+    pub fn new(status: impl IntoStatus, headers: impl IntoHeaders, body: impl Into<Body>) -> Self {
+        (status, headers, body).into_response()
+    }
+
+    /// A response with `status`, no headers and an empty body.
+    #[must_use]
+    pub fn with_status(status: StatusCode) -> Self {
+        Self { status, headers: HeaderMap::new(), body: Body::empty() }
+    }
+
+    /// A response with `status` and a `text/plain` body.
+    pub fn text(status: StatusCode, text: impl Into<Cow<'static, str>>) -> Self {
+        let mut headers = HeaderMap::with_capacity(1);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(TEXT_PLAIN));
+        let body = match text.into() {
+            Cow::Borrowed(text) => Body::from(text),
+            Cow::Owned(text) => Body::from(text),
+        };
+        Self { status, headers, body }
+    }
+
+    /// A bare `500 Internal Server Error`, the answer to any failure whose details must not
+    /// reach the client.
+    #[must_use]
+    pub fn internal_server_error() -> Self {
+        Self::text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+    }
+}
+
+impl Default for HttpResponse {
+    fn default() -> Self {
+        Self::with_status(StatusCode::OK)
+    }
+}
+
+/// Converts a handler's return value into an [`HttpResponse`].
+///
+/// Implement it for your own types to return them from handlers.
+pub trait IntoResponse {
+    /// Makes the response.
+    fn into_response(self) -> HttpResponse;
+}
+
+impl IntoResponse for HttpResponse {
+    fn into_response(self) -> HttpResponse {
+        self
+    }
+}
+
+impl IntoResponse for Body {
+    fn into_response(self) -> HttpResponse {
+        HttpResponse { status: StatusCode::OK, headers: HeaderMap::new(), body: self }
+    }
+}
+
+impl IntoResponse for () {
+    fn into_response(self) -> HttpResponse {
+        HttpResponse::default()
+    }
+}
+
+fn with_content_type(content_type: &'static str, body: Body) -> HttpResponse {
+    let mut headers = HeaderMap::with_capacity(1);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    HttpResponse { status: StatusCode::OK, headers, body }
+}
+
+impl IntoResponse for &'static str {
+    fn into_response(self) -> HttpResponse {
+        with_content_type(TEXT_PLAIN, self.into())
+    }
+}
+
+impl IntoResponse for String {
+    fn into_response(self) -> HttpResponse {
+        with_content_type(TEXT_PLAIN, self.into())
+    }
+}
+
+impl IntoResponse for Cow<'static, str> {
+    fn into_response(self) -> HttpResponse {
+        match self {
+            Cow::Borrowed(text) => text.into_response(),
+            Cow::Owned(text) => text.into_response(),
+        }
+    }
+}
+
+impl IntoResponse for Bytes {
+    fn into_response(self) -> HttpResponse {
+        with_content_type(OCTET_STREAM, self.into())
+    }
+}
+
+impl IntoResponse for Vec<u8> {
+    fn into_response(self) -> HttpResponse {
+        with_content_type(OCTET_STREAM, self.into())
+    }
+}
+
+impl IntoResponse for &'static [u8] {
+    fn into_response(self) -> HttpResponse {
+        with_content_type(OCTET_STREAM, self.into())
+    }
+}
+
+impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
+    fn into_response(self) -> HttpResponse {
+        match self {
+            Ok(value) => value.into_response(),
+            Err(error) => error.into_response(),
+        }
+    }
+}
+
+fn status_or_500(status: impl IntoStatus) -> Result<StatusCode, HttpResponse> {
+    status.into_status().map_err(|invalid| {
+        tracing::error!(%invalid, "handler returned an invalid status; answering 500");
+        HttpResponse::internal_server_error()
+    })
+}
+
+impl<S: IntoStatus> IntoResponse for (S,) {
+    fn into_response(self) -> HttpResponse {
+        match status_or_500(self.0) {
+            Ok(status) => HttpResponse::with_status(status),
+            Err(response) => response,
+        }
+    }
+}
+
+impl<S: IntoStatus, B: Into<Body>> IntoResponse for (S, B) {
+    fn into_response(self) -> HttpResponse {
+        match status_or_500(self.0) {
+            Ok(status) => HttpResponse { status, headers: HeaderMap::new(), body: self.1.into() },
+            Err(response) => response,
+        }
+    }
+}
+
+impl<S: IntoStatus, H: IntoHeaders, B: Into<Body>> IntoResponse for (S, H, B) {
+    fn into_response(self) -> HttpResponse {
+        let status = match status_or_500(self.0) {
+            Ok(status) => status,
+            Err(response) => return response,
+        };
+        match self.1.into_headers() {
+            Ok(headers) => HttpResponse { status, headers, body: self.2.into() },
+            Err(invalid) => {
+                tracing::error!(%invalid, "handler returned an invalid header; answering 500");
+                HttpResponse::internal_server_error()
+            }
+        }
+    }
+}
+
+/// A status code given as a number that is not one (outside 100–999).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidStatus(pub i128);
+
+impl fmt::Display for InvalidStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is not an HTTP status code (100-999)", self.0)
+    }
+}
+
+impl std::error::Error for InvalidStatus {}
+
+/// A value usable as a response status: a [`StatusCode`] or an integer.
+pub trait IntoStatus {
+    /// Converts to a [`StatusCode`].
+    ///
+    /// # Errors
+    /// When the number is not a valid status code.
+    fn into_status(self) -> Result<StatusCode, InvalidStatus>;
+}
+
+impl IntoStatus for StatusCode {
+    fn into_status(self) -> Result<StatusCode, InvalidStatus> {
+        Ok(self)
+    }
+}
+
+macro_rules! integer_status {
+    ($($int:ty),*) => {$(
+        impl IntoStatus for $int {
+            fn into_status(self) -> Result<StatusCode, InvalidStatus> {
+                u16::try_from(self)
+                    .ok()
+                    .and_then(|code| StatusCode::from_u16(code).ok())
+                    .ok_or(InvalidStatus(i128::from(self)))
+            }
+        }
+
+        impl IntoResponse for $int {
+            fn into_response(self) -> HttpResponse {
+                (self,).into_response()
+            }
+        }
+    )*};
+}
+
+// `i32` is what an unsuffixed literal such as `200` becomes, so it must be here.
+integer_status!(u16, u32, u64, i32, i64);
+
+impl IntoResponse for StatusCode {
+    fn into_response(self) -> HttpResponse {
+        HttpResponse::with_status(self)
+    }
+}
+
+/// A header name or value that is not valid HTTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidHeader {
+    name: String,
+    value_is_bad: bool,
+}
+
+impl fmt::Display for InvalidHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.value_is_bad {
+            write!(f, "invalid value for header {:?}", self.name)
+        } else {
+            write!(f, "invalid header name {:?}", self.name)
+        }
+    }
+}
+
+impl std::error::Error for InvalidHeader {}
+
+/// A value usable as response headers.
+pub trait IntoHeaders {
+    /// Converts to a [`HeaderMap`].
+    ///
+    /// # Errors
+    /// When a name or value is not valid HTTP; the error names the header.
+    fn into_headers(self) -> Result<HeaderMap, InvalidHeader>;
+}
+
+impl IntoHeaders for HeaderMap {
+    fn into_headers(self) -> Result<HeaderMap, InvalidHeader> {
+        Ok(self)
+    }
+}
+
+impl IntoHeaders for () {
+    fn into_headers(self) -> Result<HeaderMap, InvalidHeader> {
+        Ok(HeaderMap::new())
+    }
+}
+
+fn collect_headers<K, V>(
+    pairs: impl ExactSizeIterator<Item = (K, V)>,
+) -> Result<HeaderMap, InvalidHeader>
+where
+    K: HeaderPart,
+    V: HeaderPart,
+{
+    let mut headers = HeaderMap::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        let header_name = HeaderName::from_bytes(name.as_header_bytes()).map_err(|_| {
+            InvalidHeader { name: name.lossy_name(), value_is_bad: false }
+        })?;
+        let header_value = value.into_header_value().map_err(|()| InvalidHeader {
+            name: header_name.as_str().to_owned(),
+            value_is_bad: true,
+        })?;
+        headers.append(header_name, header_value);
+    }
+    Ok(headers)
+}
+
+impl<K: HeaderPart, V: HeaderPart, const N: usize> IntoHeaders for [(K, V); N] {
+    fn into_headers(self) -> Result<HeaderMap, InvalidHeader> {
+        collect_headers(self.into_iter())
+    }
+}
+
+impl<K: HeaderPart, V: HeaderPart> IntoHeaders for Vec<(K, V)> {
+    fn into_headers(self) -> Result<HeaderMap, InvalidHeader> {
+        collect_headers(self.into_iter())
+    }
+}
+
+/// A header name or value in one of the accepted forms: `&str`, `String`, `&[u8]`,
+/// `Vec<u8>`, `Bytes`.
+pub trait HeaderPart {
+    /// The raw bytes, for parsing a header name.
+    fn as_header_bytes(&self) -> &[u8];
+
+    /// The value, validated.
+    ///
+    /// # Errors
+    /// When the bytes are not a valid header value.
+    fn into_header_value(self) -> Result<HeaderValue, ()>;
+
+    /// A printable form of a bad name for the log line.
+    fn lossy_name(&self) -> String {
+        String::from_utf8_lossy(self.as_header_bytes()).into_owned()
+    }
+}
+
+impl HeaderPart for &str {
+    fn as_header_bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+    fn into_header_value(self) -> Result<HeaderValue, ()> {
+        HeaderValue::from_str(self).map_err(drop)
+    }
+}
+
+impl HeaderPart for String {
+    fn as_header_bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+    fn into_header_value(self) -> Result<HeaderValue, ()> {
+        HeaderValue::from_maybe_shared(Bytes::from(self)).map_err(drop)
+    }
+}
+
+impl HeaderPart for &[u8] {
+    fn as_header_bytes(&self) -> &[u8] {
+        self
+    }
+    fn into_header_value(self) -> Result<HeaderValue, ()> {
+        HeaderValue::from_bytes(self).map_err(drop)
+    }
+}
+
+impl HeaderPart for Vec<u8> {
+    fn as_header_bytes(&self) -> &[u8] {
+        self
+    }
+    fn into_header_value(self) -> Result<HeaderValue, ()> {
+        HeaderValue::from_maybe_shared(Bytes::from(self)).map_err(drop)
+    }
+}
+
+impl HeaderPart for Bytes {
+    fn as_header_bytes(&self) -> &[u8] {
+        self
+    }
+    fn into_header_value(self) -> Result<HeaderValue, ()> {
+        HeaderValue::from_maybe_shared(self).map_err(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unsuffixed_integer_literal_is_a_status() {
+        let response = (201, [("x-a", "1")], "made").into_response();
+        assert_eq!(response.status, StatusCode::CREATED);
+        assert_eq!(response.headers["x-a"], "1");
+    }
+
+    #[test]
+    fn a_number_that_is_not_a_status_becomes_500() {
+        assert_eq!((1000, "x").into_response().status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!((-1,).into_response().status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(99u16.into_response().status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_bad_header_becomes_500() {
+        let bad_name = (200, [("bad name", "v")], "").into_response();
+        assert_eq!(bad_name.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let bad_value = (200, vec![("x-ok", "line\nbreak")], "").into_response();
+        assert_eq!(bad_value.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn repeated_header_names_are_all_kept() {
+        let headers = vec![("set-cookie".to_owned(), "a=1".to_owned()), ("set-cookie".into(), "b=2".into())]
+            .into_headers()
+            .unwrap();
+        assert_eq!(headers.get_all("set-cookie").iter().count(), 2);
+    }
+
+    #[test]
+    fn bare_text_is_plain_text() {
+        let response = "hi".into_response();
+        assert_eq!(response.headers[CONTENT_TYPE], TEXT_PLAIN);
+        assert_eq!(response.body.exact_len(), Some(2));
+    }
+}

@@ -1,0 +1,174 @@
+//! The accept loop: connections, timeouts, limits and graceful shutdown.
+//!
+//! Each accepted socket gets `TCP_NODELAY` (so a small chunk is not held back waiting for
+//! an ACK) and is served by hyper-util's auto builder: HTTP/1.1 with keep-alive, or HTTP/2
+//! when the client starts with the HTTP/2 preface (prior knowledge, no TLS).
+//!
+//! Shutdown: stop accepting; ask every connection to finish gracefully (HTTP/1.1 closes
+//! after the response in flight, HTTP/2 sends GOAWAY) and end the streams marked
+//! `end_on_shutdown`; after the shutdown timeout, drop whatever is still open.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::app::Limits;
+use crate::service::AppService;
+
+pub(crate) async fn run(
+    listener: TcpListener,
+    service: AppService,
+    limits: &Limits,
+    signal: impl Future<Output = ()> + Send,
+) {
+    let builder = Arc::new(connection_builder(limits));
+    let graceful = service.shutdown_token().clone();
+    let hard_stop = CancellationToken::new();
+    let connections = TaskTracker::new();
+    let slots = limits.max_connections.map(|limit| Arc::new(Semaphore::new(limit)));
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "serving");
+    }
+    tokio::pin!(signal);
+
+    loop {
+        // With a connection limit, wait for a free slot before accepting, so the excess waits
+        // in the kernel's backlog instead of holding a file descriptor here.
+        let slot = match &slots {
+            None => None,
+            Some(slots) => tokio::select! {
+                biased;
+                () = &mut signal => break,
+                slot = slots.clone().acquire_owned() => Some(slot.expect("the semaphore is never closed")),
+            },
+        };
+        let stream = tokio::select! {
+            biased;
+            () = &mut signal => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(error) => {
+                    pause_after_accept_error(&error).await;
+                    continue;
+                }
+            },
+        };
+        connections.spawn(serve_connection(
+            builder.clone(),
+            stream,
+            service.clone(),
+            graceful.clone(),
+            hard_stop.clone(),
+            slot,
+        ));
+    }
+
+    drop(listener);
+    tracing::info!(open = connections.len(), "shutting down: draining connections");
+    graceful.cancel();
+    connections.close();
+    if tokio::time::timeout(limits.shutdown_timeout, connections.wait()).await.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            timeout = ?limits.shutdown_timeout,
+            "connections still open after the shutdown timeout; closing them"
+        );
+        hard_stop.cancel();
+        connections.wait().await;
+    }
+    tracing::info!("server stopped");
+}
+
+fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_size)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
+    builder
+}
+
+async fn serve_connection(
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    stream: TcpStream,
+    service: AppService,
+    graceful: CancellationToken,
+    hard_stop: CancellationToken,
+    _slot: Option<OwnedSemaphorePermit>,
+) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "could not set TCP_NODELAY");
+    }
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = graceful.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            tokio::select! {
+                result = connection.as_mut() => result,
+                () = hard_stop.cancelled() => return,
+            }
+        }
+    };
+    if let Err(error) = result {
+        tracing::debug!(%error, "connection closed with an error");
+    }
+}
+
+/// Accept fails for two kinds of reasons: the one connection went wrong (reset before we
+/// took it), or the process is out of file descriptors or memory. The second would spin the
+/// loop, so back off briefly and let connections close.
+async fn pause_after_accept_error(error: &std::io::Error) {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::Interrupted => {
+            tracing::debug!(%error, "accept failed for one connection");
+        }
+        _ => {
+            tracing::warn!(%error, "accept failed; pausing before accepting again");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

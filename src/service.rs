@@ -1,0 +1,263 @@
+//! [`AppService`]: the application as a hyper `Service` — the flow of one request.
+//!
+//! ```text
+//! Request --> HttpRequest --> middlewares --> router.resolve --> handler --> HttpResponse --> Response
+//! ```
+//!
+//! It can be called in-process, without a socket:
+//!
+//! ```
+//! use bareasgi::Application;
+//! use http::Request;
+//! use http_body_util::{BodyExt, Empty};
+//! use hyper::service::Service;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let mut app = Application::new();
+//! app.http_router.add(["GET"], "/", |_req| async { "hi" });
+//! let service = app.into_service();
+//! let request = Request::get("/").body(Empty::<bytes::Bytes>::new()).unwrap();
+//! let response = service.call(request).await.unwrap();
+//! assert_eq!(response.status(), 200);
+//! assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "hi");
+//! # }
+//! ```
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::header::{ALLOW, CONTENT_LENGTH, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::app::Limits;
+use crate::body::Body;
+use crate::error::BoxError;
+use crate::handler::{BoxFuture, Handler};
+use crate::middleware::{Middleware, Next};
+use crate::request::{HttpRequest, RequestBody};
+use crate::response::HttpResponse;
+use crate::router::{HttpRouter, Resolution};
+use crate::typemap::TypeMap;
+
+/// The application as a cheaply cloneable hyper [`Service`](hyper::service::Service).
+#[derive(Clone)]
+pub struct AppService {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    router: Arc<HttpRouter>,
+    middlewares: Arc<[Arc<dyn Middleware>]>,
+    /// Routing as the innermost link of the middleware chain.
+    endpoint: Arc<dyn Handler>,
+    info: Arc<TypeMap>,
+    body_limit: usize,
+    request_timeout: Option<Duration>,
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        router: HttpRouter,
+        middlewares: Vec<Arc<dyn Middleware>>,
+        info: TypeMap,
+        limits: &Limits,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let router = Arc::new(router);
+        Self {
+            endpoint: Arc::new(Dispatch(router.clone())),
+            router,
+            middlewares: middlewares.into(),
+            info: Arc::new(info),
+            body_limit: limits.body_limit,
+            request_timeout: limits.request_timeout,
+            shutdown,
+        }
+    }
+}
+
+impl AppService {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared: Arc::new(shared) }
+    }
+
+    pub(crate) fn info(&self) -> Arc<TypeMap> {
+        self.shared.info.clone()
+    }
+
+    pub(crate) fn shutdown_token(&self) -> &CancellationToken {
+        &self.shared.shutdown
+    }
+
+    /// Answers one request.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Body>
+    where
+        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B::Error: Into<BoxError>,
+    {
+        respond(self.shared.clone(), request).await
+    }
+}
+
+impl fmt::Debug for AppService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppService")
+            .field("router", &self.shared.router)
+            .field("middlewares", &self.shared.middlewares.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> hyper::service::Service<Request<B>> for AppService
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn call(&self, request: Request<B>) -> Self::Future {
+        let shared = self.shared.clone();
+        Box::pin(async move { Ok(respond(shared, request).await) })
+    }
+}
+
+async fn respond<B>(shared: Arc<Shared>, request: Request<B>) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    let (parts, body) = request.into_parts();
+    let method = parts.method.clone();
+    // An INFO span, so that errors logged inside a handler carry the method and path with the
+    // usual subscriber settings; with no subscriber it costs one relaxed load.
+    let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
+    let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+    let req = HttpRequest::new(parts, RequestBody::new(body), shared.info.clone(), shared.body_limit);
+
+    let response = async {
+        let run = run_chain(&shared, req);
+        let response = match shared.request_timeout {
+            None => run.await,
+            Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
+                tracing::warn!(timeout = ?limit, "handler timed out; answering 503");
+                HttpResponse::text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: request timed out")
+            }),
+        };
+        if let Some(started) = started {
+            tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
+        }
+        response
+    }
+    .instrument(span)
+    .await;
+    into_hyper(response, &method, &shared.shutdown)
+}
+
+/// Runs the middlewares and the routed handler, turning a panic anywhere in them into a 500
+/// for this request only.
+async fn run_chain(shared: &Arc<Shared>, req: HttpRequest) -> HttpResponse {
+    let shared = shared.clone();
+    let chain = async move {
+        if shared.middlewares.is_empty() {
+            dispatch(&shared.router, req).await
+        } else {
+            Next::new(shared.middlewares.clone(), shared.endpoint.clone()).run(req).await
+        }
+    };
+    match std::panic::AssertUnwindSafe(chain).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let message = crate::panic_message(&*panic);
+            tracing::error!(panic = %message, "handler panicked; answering 500");
+            HttpResponse::internal_server_error()
+        }
+    }
+}
+
+/// The end of the application's middleware chain: routing.
+struct Dispatch(Arc<HttpRouter>);
+
+impl Handler for Dispatch {
+    fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse> {
+        let router = self.0.clone();
+        Box::pin(async move { dispatch(&router, req).await })
+    }
+}
+
+fn dispatch(router: &HttpRouter, mut req: HttpRequest) -> Dispatched {
+    match router.resolve(req.method(), req.path()) {
+        Resolution::Found { route, matches } => {
+            req.matches = matches;
+            Dispatched::Handler(route.handler().call(req))
+        }
+        Resolution::MethodNotAllowed { allow } => {
+            let mut response = if req.method() == Method::OPTIONS {
+                HttpResponse::with_status(StatusCode::NO_CONTENT)
+            } else {
+                HttpResponse::text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+            };
+            response.headers.insert(ALLOW, allow.clone());
+            Dispatched::Ready(Some(response))
+        }
+        Resolution::NotFound => Dispatched::Ready(Some(HttpResponse::text(StatusCode::NOT_FOUND, "Not Found"))),
+        Resolution::BadPath(problem) => {
+            tracing::debug!(problem, "refused the request path");
+            Dispatched::Ready(Some(HttpResponse::text(StatusCode::BAD_REQUEST, format!("Bad Request: {problem}"))))
+        }
+    }
+}
+
+/// A routed request: the handler's future, or an answer the router gave itself. Awaiting it
+/// needs no allocation beyond the handler's own.
+enum Dispatched {
+    Handler(BoxFuture<'static, HttpResponse>),
+    Ready(Option<HttpResponse>),
+}
+
+impl std::future::Future for Dispatched {
+    type Output = HttpResponse;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<HttpResponse> {
+        match self.get_mut() {
+            Self::Handler(future) => future.as_mut().poll(cx),
+            Self::Ready(response) => std::task::Poll::Ready(response.take().expect("polled after completion")),
+        }
+    }
+}
+
+fn into_hyper(response: HttpResponse, method: &Method, shutdown: &CancellationToken) -> Response<Body> {
+    let HttpResponse { status, mut headers, mut body } = response;
+    if let Some(length) = body.exact_len() {
+        if *method == Method::HEAD {
+            // HEAD gets the GET answer's headers, including the length it would have had.
+            if length > 0 && !headers.contains_key(CONTENT_LENGTH) {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+            }
+        } else if let Some(declared) = headers.get(CONTENT_LENGTH)
+            && declared.to_str().ok().and_then(|text| text.parse::<u64>().ok()) != Some(length)
+        {
+            // A wrong length would corrupt the connection's framing; the body is the truth.
+            tracing::warn!(?declared, length, "handler set a content-length that does not match its body; fixing it");
+            headers.remove(CONTENT_LENGTH);
+        }
+    }
+    if *method == Method::HEAD {
+        body = Body::empty();
+    } else {
+        body.watch_shutdown(shutdown);
+    }
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}

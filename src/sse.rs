@@ -1,0 +1,526 @@
+//! Server-sent events: the [`Event`] builder, [`KeepAlive`], and [`EventStream`], which
+//! turns any stream of events into a `text/event-stream` response.
+//!
+//! ```
+//! use std::time::Duration;
+//! use bareasgi::HttpRequest;
+//! use bareasgi::sse::{Event, EventStream, KeepAlive};
+//! use futures_util::stream::{self, StreamExt};
+//!
+//! async fn events(req: HttpRequest) -> EventStream {
+//!     // Resume after the last event the browser saw, if it is reconnecting.
+//!     let start: u64 = req.last_event_id().and_then(|id| id.parse().ok()).map_or(0, |id| id + 1);
+//!     let events = stream::iter(start..).then(|n| async move {
+//!         tokio::time::sleep(Duration::from_secs(1)).await;
+//!         Event::data(format!("tick {n}")).id(n.to_string())
+//!     });
+//!     EventStream::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
+//! }
+//! ```
+//!
+//! What it gets right:
+//! - Every event is one body frame, sent the moment it is yielded; no "nudge" comments.
+//! - `data` with several lines becomes one `data:` line per line, where `\n`, `\r` and
+//!   `\r\n` each count as one line break, so the browser sees exactly the text given.
+//! - A line break or NUL in an event name, id or comment would inject fields into the
+//!   stream, so those setters return an error instead: it can never reach the wire.
+//! - The response carries `cache-control: no-cache` and `x-accel-buffering: no`, so nginx
+//!   passes events through instead of buffering them. Compression must never be applied
+//!   to `text/event-stream` (it batches events); this crate has no compression, and a
+//!   compression middleware must skip this content type.
+//! - A keep-alive comment is sent when no event was sent for an interval (15 s by
+//!   default); besides keeping proxies from timing out, the write finds clients that went
+//!   away without closing, and the stream is dropped.
+//! - On graceful shutdown an event stream ends cleanly once it has nothing ready, so the
+//!   server does not wait for it; browsers reconnect (to another instance) by themselves.
+
+use std::fmt;
+use std::fmt::Write as _;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use http::{HeaderMap, StatusCode};
+use tokio::time::{Instant, Sleep};
+
+use crate::body::Body;
+use crate::error::BoxError;
+use crate::response::{HttpResponse, IntoResponse};
+
+/// One server-sent event.
+///
+/// Build it from its data (or with [`Event::default`] for an event without data) and add
+/// fields; [`encode`](Self::encode) gives its bytes on the wire.
+///
+/// ```
+/// use std::time::Duration;
+/// use bareasgi::sse::Event;
+///
+/// let event = Event::data("line one\nline two")
+///     .event("update")?
+///     .id("42")?
+///     .retry(Duration::from_secs(3));
+/// assert_eq!(
+///     event.encode(),
+///     "event: update\nid: 42\nretry: 3000\ndata: line one\ndata: line two\n\n"
+/// );
+/// assert!(Event::data("x").event("bad\nname").is_err());
+/// # Ok::<(), bareasgi::sse::InvalidField>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    comment: Option<String>,
+    event: Option<String>,
+    id: Option<String>,
+    retry: Option<Duration>,
+    data: Option<String>,
+}
+
+impl Event {
+    /// An event carrying `data`. The text may have several lines.
+    pub fn data(data: impl Into<String>) -> Self {
+        Self { data: Some(data.into()), ..Self::default() }
+    }
+
+    /// An event carrying `value` serialized as JSON (which never contains a raw line break).
+    ///
+    /// # Errors
+    /// When `value` cannot be serialized.
+    #[cfg(feature = "json")]
+    pub fn json_data<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::to_string(value).map(Self::data)
+    }
+
+    /// Replaces the data.
+    #[must_use]
+    pub fn with_data(mut self, data: impl Into<String>) -> Self {
+        self.data = Some(data.into());
+        self
+    }
+
+    /// Sets the event type, which selects the browser's `addEventListener(name)` listener
+    /// instead of `onmessage`.
+    ///
+    /// # Errors
+    /// When `name` contains a line break or NUL.
+    pub fn event(mut self, name: impl Into<String>) -> Result<Self, InvalidField> {
+        self.event = Some(single_line("event", name.into())?);
+        Ok(self)
+    }
+
+    /// Sets the event id; a reconnecting browser sends the last one it saw as
+    /// `Last-Event-ID` (see [`HttpRequest::last_event_id`](crate::HttpRequest::last_event_id)).
+    ///
+    /// # Errors
+    /// When `id` contains a line break or NUL.
+    pub fn id(mut self, id: impl Into<String>) -> Result<Self, InvalidField> {
+        self.id = Some(single_line("id", id.into())?);
+        Ok(self)
+    }
+
+    /// Tells the browser how long to wait before reconnecting after the stream ends.
+    #[must_use]
+    pub fn retry(mut self, delay: Duration) -> Self {
+        self.retry = Some(delay);
+        self
+    }
+
+    /// Adds a comment line, which browsers ignore.
+    ///
+    /// # Errors
+    /// When `text` contains a line break or NUL.
+    pub fn comment(mut self, text: impl Into<String>) -> Result<Self, InvalidField> {
+        self.comment = Some(single_line("comment", text.into())?);
+        Ok(self)
+    }
+
+    /// The event in the `text/event-stream` format, ending with the blank line that
+    /// dispatches it.
+    #[must_use]
+    pub fn encode(&self) -> Bytes {
+        let data_len = self.data.as_ref().map_or(0, String::len);
+        let mut out = String::with_capacity(data_len + 32);
+        if let Some(comment) = &self.comment {
+            push_comment(&mut out, comment);
+        }
+        if let Some(event) = &self.event {
+            push_field(&mut out, "event", event);
+        }
+        if let Some(id) = &self.id {
+            push_field(&mut out, "id", id);
+        }
+        if let Some(retry) = self.retry {
+            let _ = writeln!(out, "retry: {}", retry.as_millis());
+        }
+        if let Some(data) = &self.data {
+            for line in lines(data) {
+                push_field(&mut out, "data", line);
+            }
+        }
+        out.push('\n');
+        Bytes::from(out)
+    }
+}
+
+fn push_field(out: &mut String, name: &str, value: &str) {
+    out.push_str(name);
+    out.push_str(": ");
+    out.push_str(value);
+    out.push('\n');
+}
+
+fn push_comment(out: &mut String, text: &str) {
+    out.push(':');
+    if !text.is_empty() {
+        out.push(' ');
+        out.push_str(text);
+    }
+    out.push('\n');
+}
+
+/// Splits on `\r\n`, `\r` or `\n`, each one line break, as the event-stream parser does.
+/// `"a\n"` is two lines, `"a"` and `""`, so the browser sees the trailing newline too.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.find(['\r', '\n']) {
+            None => {
+                rest = None;
+                Some(text)
+            }
+            Some(at) => {
+                let skip = if text[at..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&text[at + skip..]);
+                Some(&text[..at])
+            }
+        }
+    })
+}
+
+fn single_line(field: &'static str, value: String) -> Result<String, InvalidField> {
+    match value.find(['\r', '\n', '\0']) {
+        None => Ok(value),
+        Some(at) => Err(InvalidField { field, character: value[at..].chars().next().unwrap_or('\0') }),
+    }
+}
+
+/// A field value that would break the event stream: a line break or NUL in an event name,
+/// id or comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidField {
+    field: &'static str,
+    character: char,
+}
+
+impl InvalidField {
+    /// The field: `"event"`, `"id"` or `"comment"`.
+    #[must_use]
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+}
+
+impl fmt::Display for InvalidField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "server-sent event {} must not contain {:?}", self.field, self.character)
+    }
+}
+
+impl std::error::Error for InvalidField {}
+
+/// The keep-alive policy of an [`EventStream`]: a comment sent after `interval` without
+/// events.
+#[derive(Debug, Clone)]
+pub struct KeepAlive {
+    interval: Duration,
+    comment: Bytes,
+}
+
+impl KeepAlive {
+    /// Every 15 seconds, an empty comment (`:\n\n`).
+    #[must_use]
+    pub fn new() -> Self {
+        Self { interval: Duration::from_secs(15), comment: Bytes::from_static(b":\n\n") }
+    }
+
+    /// Changes the interval.
+    ///
+    /// # Panics
+    /// When `interval` is zero.
+    #[must_use]
+    pub fn interval(mut self, interval: Duration) -> Self {
+        assert!(!interval.is_zero(), "the keep-alive interval must be more than zero");
+        self.interval = interval;
+        self
+    }
+
+    /// Changes the comment's text.
+    ///
+    /// # Errors
+    /// When `text` contains a line break or NUL.
+    pub fn text(mut self, text: impl Into<String>) -> Result<Self, InvalidField> {
+        let text = single_line("comment", text.into())?;
+        let mut out = String::with_capacity(text.len() + 3);
+        push_comment(&mut out, &text);
+        out.push('\n');
+        self.comment = Bytes::from(out);
+        Ok(self)
+    }
+}
+
+impl Default for KeepAlive {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An item of an event stream: an [`Event`], or a `Result` of one (an `Err` ends the
+/// response abruptly, and is logged).
+pub trait IntoEvent {
+    /// The event, or why the stream failed.
+    ///
+    /// # Errors
+    /// The stream's own error.
+    fn into_event(self) -> Result<Event, BoxError>;
+}
+
+impl IntoEvent for Event {
+    fn into_event(self) -> Result<Event, BoxError> {
+        Ok(self)
+    }
+}
+
+impl<E: Into<BoxError>> IntoEvent for Result<Event, E> {
+    fn into_event(self) -> Result<Event, BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+type EventItems = Pin<Box<dyn Stream<Item = Result<Event, BoxError>> + Send>>;
+
+/// A `text/event-stream` response made from a stream of events; return it from a handler.
+///
+/// Keep-alive is on (every 15 s) unless turned off with
+/// [`without_keep_alive`](Self::without_keep_alive).
+pub struct EventStream {
+    events: EventItems,
+    keep_alive: Option<KeepAlive>,
+}
+
+impl EventStream {
+    /// An event stream from any `Stream` of [`Event`]s or `Result<Event, E>`s.
+    pub fn new<S>(events: S) -> Self
+    where
+        S: Stream + Send + 'static,
+        S::Item: IntoEvent,
+    {
+        use futures_util::StreamExt;
+        Self { events: Box::pin(events.map(IntoEvent::into_event)), keep_alive: Some(KeepAlive::new()) }
+    }
+
+    /// Sets the keep-alive policy.
+    #[must_use]
+    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
+        self.keep_alive = Some(keep_alive);
+        self
+    }
+
+    /// Sends no keep-alive comments.
+    #[must_use]
+    pub fn without_keep_alive(mut self) -> Self {
+        self.keep_alive = None;
+        self
+    }
+
+    /// The response headers every event stream carries.
+    #[must_use]
+    pub fn headers() -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(3);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        headers
+    }
+}
+
+impl fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStream").field("keep_alive", &self.keep_alive).finish_non_exhaustive()
+    }
+}
+
+impl IntoResponse for EventStream {
+    fn into_response(self) -> HttpResponse {
+        let frames = Frames {
+            timer: self.keep_alive.as_ref().map(|keep_alive| Box::pin(tokio::time::sleep(keep_alive.interval))),
+            keep_alive: self.keep_alive,
+            events: self.events,
+        };
+        HttpResponse {
+            status: StatusCode::OK,
+            headers: EventStream::headers(),
+            body: Body::try_from_stream(frames).end_on_shutdown(),
+        }
+    }
+}
+
+/// Encoded events, with keep-alive comments in the silences.
+struct Frames {
+    events: EventItems,
+    keep_alive: Option<KeepAlive>,
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl Stream for Frames {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        match this.events.as_mut().poll_next(cx) {
+            Poll::Ready(Some(event)) => {
+                if let (Some(timer), Some(keep_alive)) = (&mut this.timer, &this.keep_alive) {
+                    timer.as_mut().reset(Instant::now() + keep_alive.interval);
+                }
+                return Poll::Ready(Some(event.map(|event| event.encode())));
+            }
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => {}
+        }
+        if let (Some(timer), Some(keep_alive)) = (&mut this.timer, &this.keep_alive)
+            && timer.as_mut().poll(cx).is_ready()
+        {
+            timer.as_mut().reset(Instant::now() + keep_alive.interval);
+            return Poll::Ready(Some(Ok(keep_alive.comment.clone())));
+        }
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A parser following the WHATWG event-stream rules, to check the encoder against:
+    /// returns (event type, data, last event id) for each dispatched event.
+    fn parse(stream: &str) -> (Vec<(String, String, String)>, Option<u64>) {
+        let mut events = Vec::new();
+        let (mut data, mut event_type, mut last_id, mut retry) = (String::new(), String::new(), String::new(), None);
+        let normalized = stream.replace("\r\n", "\n").replace('\r', "\n");
+        for line in normalized.split('\n') {
+            if line.is_empty() {
+                if !data.is_empty() {
+                    data.pop();
+                    let kind = if event_type.is_empty() { "message".to_owned() } else { event_type.clone() };
+                    events.push((kind, data.clone(), last_id.clone()));
+                }
+                data.clear();
+                event_type.clear();
+                continue;
+            }
+            if line.starts_with(':') {
+                continue;
+            }
+            let (field, value) = match line.split_once(':') {
+                Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+                None => (line, ""),
+            };
+            match field {
+                "data" => {
+                    data.push_str(value);
+                    data.push('\n');
+                }
+                "event" => event_type = value.to_owned(),
+                "id" if !value.contains('\0') => last_id = value.to_owned(),
+                "retry" if value.bytes().all(|b| b.is_ascii_digit()) => retry = value.parse().ok(),
+                _ => {}
+            }
+        }
+        (events, retry)
+    }
+
+    fn round_trip(event: &Event) -> Vec<(String, String, String)> {
+        parse(std::str::from_utf8(&event.encode()).unwrap()).0
+    }
+
+    #[test]
+    fn multi_line_data_survives_every_kind_of_line_break() {
+        for (data, expected) in [
+            ("a\nb", "a\nb"),
+            ("a\r\nb", "a\nb"),
+            ("a\rb", "a\nb"),
+            ("a\r\n\r\nb", "a\n\nb"),
+            ("a\n\rb", "a\n\nb"),
+            ("trailing\n", "trailing\n"),
+        ] {
+            let events = round_trip(&Event::data(data));
+            assert_eq!(events.len(), 1, "{data:?}");
+            assert_eq!(events[0].1, expected, "{data:?}");
+        }
+        assert_eq!(Event::data("a\r\nb").encode(), "data: a\ndata: b\n\n");
+    }
+
+    #[test]
+    fn empty_data_is_still_an_event() {
+        assert_eq!(Event::data("").encode(), "data: \n\n");
+        assert_eq!(round_trip(&Event::data("")), [("message".into(), String::new(), String::new())]);
+    }
+
+    #[test]
+    fn leading_spaces_in_data_are_kept() {
+        assert_eq!(round_trip(&Event::data("  indented"))[0].1, "  indented");
+    }
+
+    #[test]
+    fn event_type_id_and_retry_reach_the_parser() {
+        let event = Event::data("x").event("update").unwrap().id("7").unwrap().retry(Duration::from_millis(1500));
+        let text = String::from_utf8(event.encode().to_vec()).unwrap();
+        let (events, retry) = parse(&text);
+        assert_eq!(events, [("update".into(), "x".into(), "7".into())]);
+        assert_eq!(retry, Some(1500));
+    }
+
+    #[test]
+    fn an_id_without_data_sets_the_last_id_but_dispatches_nothing() {
+        let id_only = Event::default().id("9").unwrap().encode();
+        assert_eq!(id_only, "id: 9\n\n");
+        let text = format!("{}{}", std::str::from_utf8(&id_only).unwrap(), std::str::from_utf8(&Event::data("after").encode()).unwrap());
+        assert_eq!(parse(&text).0, [("message".into(), "after".into(), "9".into())]);
+    }
+
+    #[test]
+    fn comments_are_ignored_by_the_parser() {
+        let event = Event::data("x").comment("hello").unwrap();
+        assert_eq!(event.encode(), ": hello\ndata: x\n\n");
+        assert_eq!(round_trip(&event).len(), 1);
+        assert_eq!(parse(": just a comment\n\n").0.len(), 0);
+    }
+
+    #[test]
+    fn line_breaks_and_nul_cannot_inject_fields() {
+        for bad in ["a\nb", "a\rb", "a\r\nb", "a\0b", "x\ndata: injected"] {
+            assert_eq!(Event::data("x").event(bad).unwrap_err().field(), "event");
+            assert_eq!(Event::data("x").id(bad).unwrap_err().field(), "id");
+            assert_eq!(Event::data("x").comment(bad).unwrap_err().field(), "comment");
+            assert!(KeepAlive::new().text(bad).is_err());
+        }
+        let message = Event::data("x").id("1\n2").unwrap_err().to_string();
+        assert_eq!(message, "server-sent event id must not contain '\\n'");
+    }
+
+    #[test]
+    fn keep_alive_text_is_a_comment_frame() {
+        assert_eq!(KeepAlive::new().comment, ":\n\n");
+        assert_eq!(KeepAlive::new().text("ping").unwrap().comment, ": ping\n\n");
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn json_data_is_one_line() {
+        let event = Event::json_data(&serde_json::json!({"text": "two\nlines"})).unwrap();
+        assert_eq!(event.encode(), "data: {\"text\":\"two\\nlines\"}\n\n");
+    }
+}
