@@ -1,0 +1,34 @@
+//! Server-sent events written by hand: any `Stream` of bytes is a streaming body, and each
+//! chunk goes out the moment it is yielded. (`sse_clock` does the same with the `sse`
+//! module, which also handles keep-alive, shutdown and field validation.)
+//!
+//! ```text
+//! cargo run --example sse_bytes              # PORT=9010 by default
+//! curl -N http://localhost:9010/events
+//! ```
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bareasgi::{Application, Body, HttpRequest, IntoResponse};
+use futures_util::stream;
+
+async fn events(_req: HttpRequest) -> impl IntoResponse {
+    let chunks = stream::unfold(0u64, |n| async move {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        Some((format!("id: {n}\ndata: {now:.3}\n\n"), n + 1))
+    });
+    let headers = [("content-type", "text/event-stream"), ("cache-control", "no-cache")];
+    (200, headers, Body::from_stream(chunks))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), bareasgi::Error> {
+    let port: u16 = std::env::var("PORT").ok().and_then(|port| port.parse().ok()).unwrap_or(9010);
+    let mut app = Application::new();
+    app.http_router.add(["GET"], "/events", events);
+    println!("Listening on http://localhost:{port}/events");
+    app.serve(format!("127.0.0.1:{port}")).await
+}

@@ -1,0 +1,94 @@
+//! Shared test helpers: a real server on an ephemeral loopback port, and raw-socket clients.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bareasgi::Application;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A server running `app` on 127.0.0.1; it shuts down when dropped or stopped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<Result<(), bareasgi::Error>>>,
+}
+
+impl TestServer {
+    pub async fn start(app: Application) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(app.serve_with_shutdown(listener, async move {
+            let _ = stopped.await;
+        }));
+        Self { addr, stop: Some(stop), handle: Some(handle) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Triggers a graceful shutdown and waits for `serve` to return.
+    pub async fn stop(mut self) -> Result<(), bareasgi::Error> {
+        self.trigger_stop();
+        self.handle.take().unwrap().await.expect("the server task panicked")
+    }
+
+    /// Triggers a graceful shutdown and hands back the `serve` task.
+    pub fn trigger_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    pub fn take_handle(&mut self) -> JoinHandle<Result<(), bareasgi::Error>> {
+        self.handle.take().unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.trigger_stop();
+    }
+}
+
+/// An HTTP/1.1 client.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap()
+}
+
+/// An HTTP/2 client speaking h2c with prior knowledge.
+pub fn h2_client() -> reqwest::Client {
+    reqwest::Client::builder().http2_prior_knowledge().timeout(Duration::from_secs(10)).build().unwrap()
+}
+
+/// Sends `request` as raw bytes and reads until the server closes the connection (or 5 s).
+pub async fn raw(addr: SocketAddr, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    read_until_close(&mut stream, Duration::from_secs(5)).await
+}
+
+pub async fn read_until_close(stream: &mut TcpStream, limit: Duration) -> String {
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(limit, async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+/// The status code of the first response in a raw HTTP/1.1 reply.
+pub fn status_of(reply: &str) -> u16 {
+    reply.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("no status in {reply:?}"))
+}
