@@ -9,7 +9,7 @@
 //!
 //! async fn events(req: HttpRequest) -> EventStream {
 //!     // Resume after the last event the browser saw, if it is reconnecting.
-//!     let start: u64 = req.last_event_id().and_then(|id| id.parse().ok()).map_or(0, |id| id + 1);
+//!     let start: u64 = req.last_event_id().and_then(|id| id.parse::<u64>().ok()).map_or(0, |id| id + 1);
 //!     let events = stream::iter(start..).then(|n| async move {
 //!         tokio::time::sleep(Duration::from_secs(1)).await;
 //!         Event::data(format!("tick {n}")).id(n.to_string())
