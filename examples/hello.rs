@@ -13,7 +13,10 @@ async fn hello(_req: HttpRequest) -> impl IntoResponse {
 
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT").ok().and_then(|port| port.parse().ok()).unwrap_or(8000);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or(8000);
     let mut app = Application::new();
     app.http_router.add(["GET"], "/", hello);
     println!("Listening on http://localhost:{port}");

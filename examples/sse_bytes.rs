@@ -17,16 +17,25 @@ async fn events(_req: HttpRequest) -> impl IntoResponse {
         if n > 0 {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
         Some((format!("id: {n}\ndata: {now:.3}\n\n"), n + 1))
     });
-    let headers = [("content-type", "text/event-stream"), ("cache-control", "no-cache")];
+    let headers = [
+        ("content-type", "text/event-stream"),
+        ("cache-control", "no-cache"),
+    ];
     (200, headers, Body::from_stream(chunks))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT").ok().and_then(|port| port.parse().ok()).unwrap_or(9010);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or(9010);
     let mut app = Application::new();
     app.http_router.add(["GET"], "/events", events);
     println!("Listening on http://localhost:{port}/events");

@@ -33,7 +33,11 @@ const PAGE: &str = r#"<!DOCTYPE html>
 "#;
 
 async fn index(_req: HttpRequest) -> impl IntoResponse {
-    (200, [("content-type", "text/html; charset=utf-8")], text_writer(PAGE))
+    (
+        200,
+        [("content-type", "text/html; charset=utf-8")],
+        text_writer(PAGE),
+    )
 }
 
 async fn events(_req: HttpRequest) -> EventStream {
@@ -57,17 +61,24 @@ pub fn app() -> Application {
 
 /// The current UTC time as `YYYY-MM-DD HH:MM:SS UTC`, without a date crate.
 fn utc_now() -> String {
-    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
     let (days, time_of_day) = (seconds / 86_400, seconds % 86_400);
     // Howard Hinnant's days-to-civil algorithm.
     let z = days as i64 + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     format!(
         "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
@@ -80,7 +91,10 @@ fn utc_now() -> String {
 #[allow(dead_code)] // the test that includes this file uses `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT").ok().and_then(|port| port.parse().ok()).unwrap_or(9009);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or(9009);
     println!("Listening on http://localhost:{port}");
     app().serve(format!("127.0.0.1:{port}")).await
 }

@@ -181,7 +181,9 @@ impl Application {
     /// # Errors
     /// When `addr` cannot be bound or a startup handler fails.
     pub async fn serve(self, addr: impl ToSocketAddrs + fmt::Display) -> Result<(), Error> {
-        let listener = TcpListener::bind(&addr).await.map_err(|e| Error::bind(addr.to_string(), e))?;
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|e| Error::bind(addr.to_string(), e))?;
         self.serve_listener(listener).await
     }
 
@@ -190,7 +192,8 @@ impl Application {
     /// # Errors
     /// When a startup handler fails.
     pub async fn serve_listener(self, listener: TcpListener) -> Result<(), Error> {
-        self.serve_with_shutdown(listener, server::shutdown_signal()).await
+        self.serve_with_shutdown(listener, server::shutdown_signal())
+            .await
     }
 
     /// Serves on `listener` until `signal` completes, then shuts down gracefully: stops

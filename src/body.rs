@@ -66,7 +66,13 @@ impl Body {
     /// A body sent as one buffer, with a `content-length` header.
     pub fn full(bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
-        if bytes.is_empty() { Self::empty() } else { Self { kind: Kind::Full(bytes) } }
+        if bytes.is_empty() {
+            Self::empty()
+        } else {
+            Self {
+                kind: Kind::Full(bytes),
+            }
+        }
     }
 
     /// A body streamed from `stream`: each item is sent as soon as it is yielded.
@@ -91,11 +97,19 @@ impl Body {
         T: Into<Bytes>,
         E: Into<BoxError>,
     {
-        Self::from_boxed(Box::pin(stream.map(|item| item.map(Into::into).map_err(Into::into))))
+        Self::from_boxed(Box::pin(
+            stream.map(|item| item.map(Into::into).map_err(Into::into)),
+        ))
     }
 
     fn from_boxed(stream: BoxStream) -> Self {
-        Self { kind: Kind::Stream(StreamBody { stream, ends_on_shutdown: false, shutdown: None }) }
+        Self {
+            kind: Kind::Stream(StreamBody {
+                stream,
+                ends_on_shutdown: false,
+                shutdown: None,
+            }),
+        }
     }
 
     /// Marks a streamed body as one that may end early, cleanly, when the server shuts down
@@ -226,7 +240,9 @@ impl StreamBody {
                 Err(panic) => {
                     let message = crate::panic_message(&*panic);
                     tracing::error!(panic = %message, "response body stream panicked; closing the connection");
-                    return Poll::Ready(Some(Err(format!("body stream panicked: {message}").into())));
+                    return Poll::Ready(Some(Err(
+                        format!("body stream panicked: {message}").into()
+                    )));
                 }
             }
         }
@@ -259,7 +275,9 @@ impl http_body::Body for Body {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        self.get_mut().poll_chunk(cx).map(|chunk| chunk.map(|result| result.map(Frame::data)))
+        self.get_mut()
+            .poll_chunk(cx)
+            .map(|chunk| chunk.map(|result| result.map(Frame::data)))
     }
 
     fn is_end_stream(&self) -> bool {

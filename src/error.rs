@@ -45,11 +45,17 @@ enum Kind {
 
 impl Error {
     pub(crate) fn bind(addr: String, source: std::io::Error) -> Self {
-        Self { kind: Kind::Bind(addr), source: Some(source.into()) }
+        Self {
+            kind: Kind::Bind(addr),
+            source: Some(source.into()),
+        }
     }
 
     pub(crate) fn startup(index: usize, source: BoxError) -> Self {
-        Self { kind: Kind::Startup(index), source: Some(source) }
+        Self {
+            kind: Kind::Startup(index),
+            source: Some(source),
+        }
     }
 
     /// The listening address could not be resolved or bound.
@@ -67,7 +73,10 @@ impl Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error").field("kind", &self.kind).field("source", &self.source).finish()
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -106,7 +115,11 @@ pub struct HttpError {
 impl HttpError {
     /// An error answering `status` with `message` as its body.
     pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, message: message.into(), headers: HeaderMap::new() }
+        Self {
+            status,
+            message: message.into(),
+            headers: HeaderMap::new(),
+        }
     }
 
     /// `400 Bad Request`.
@@ -165,12 +178,18 @@ impl std::error::Error for HttpError {}
 impl IntoResponse for HttpError {
     fn into_response(self) -> HttpResponse {
         let mut headers = self.headers;
-        headers.entry(CONTENT_TYPE).or_insert(HeaderValue::from_static(TEXT_PLAIN));
+        headers
+            .entry(CONTENT_TYPE)
+            .or_insert(HeaderValue::from_static(TEXT_PLAIN));
         let body = match self.message {
             Cow::Borrowed(text) => Body::from(text),
             Cow::Owned(text) => Body::from(text),
         };
-        HttpResponse { status: self.status, headers, body }
+        HttpResponse {
+            status: self.status,
+            headers,
+            body,
+        }
     }
 }
 

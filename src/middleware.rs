@@ -70,7 +70,11 @@ pub struct Next {
 
 impl Next {
     pub(crate) fn new(chain: Arc<[Arc<dyn Middleware>]>, handler: Arc<dyn Handler>) -> Self {
-        Self { chain, position: 0, handler }
+        Self {
+            chain,
+            position: 0,
+            handler,
+        }
     }
 
     /// Runs the rest of the chain on `req`.
@@ -107,7 +111,9 @@ pub struct MiddlewareChain {
 
 impl fmt::Debug for MiddlewareChain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MiddlewareChain").field("middlewares", &self.chain.len()).finish_non_exhaustive()
+        f.debug_struct("MiddlewareChain")
+            .field("middlewares", &self.chain.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -120,8 +126,14 @@ impl Handler for MiddlewareChain {
 /// bareASGI's `make_middleware_chain`: wraps `handler` in `middlewares`, the first being
 /// the outermost. `middlewares` is a tuple of middlewares (`(auth,)`, `(auth, timing)`, up
 /// to eight) or a `Vec<Arc<dyn Middleware>>`.
-pub fn make_middleware_chain(middlewares: impl IntoMiddlewares, handler: impl Handler) -> MiddlewareChain {
-    MiddlewareChain { chain: middlewares.into_middlewares().into(), handler: Arc::new(handler) }
+pub fn make_middleware_chain(
+    middlewares: impl IntoMiddlewares,
+    handler: impl Handler,
+) -> MiddlewareChain {
+    MiddlewareChain {
+        chain: middlewares.into_middlewares().into(),
+        handler: Arc::new(handler),
+    }
 }
 
 /// A list of middlewares: a tuple of them, or a `Vec<Arc<dyn Middleware>>`.

@@ -49,8 +49,20 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
-    pub(crate) fn new(parts: Parts, body: RequestBody, info: Arc<TypeMap>, body_limit: usize) -> Self {
-        Self { parts, matches: Matches::default(), info, context: TypeMap::new(), body, body_limit }
+    pub(crate) fn new(
+        parts: Parts,
+        body: RequestBody,
+        info: Arc<TypeMap>,
+        body_limit: usize,
+    ) -> Self {
+        Self {
+            parts,
+            matches: Matches::default(),
+            info,
+            context: TypeMap::new(),
+            body,
+            body_limit,
+        }
     }
 
     /// The request method.
@@ -188,9 +200,16 @@ impl HttpRequest {
     #[cfg(feature = "json")]
     pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, BodyError> {
         if let Some(content_type) = self.parts.headers.get(http::header::CONTENT_TYPE) {
-            let essence = content_type.to_str().unwrap_or("").split(';').next().unwrap_or("").trim();
+            let essence = content_type
+                .to_str()
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim();
             let is_json = essence.eq_ignore_ascii_case("application/json")
-                || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
+                || (essence.len() > 5
+                    && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
             if !is_json {
                 return Err(BodyError::UnsupportedMediaType);
             }
@@ -305,13 +324,18 @@ impl RequestBody {
         B::Error: Into<BoxError>,
     {
         let mut slot = Some(body);
-        if let Some(incoming) = (&mut slot as &mut dyn Any).downcast_mut::<Option<hyper::body::Incoming>>() {
-            if let Some(incoming) = incoming.take() {
-                return Self { inner: BodyInner::Incoming(incoming) };
-            }
+        if let Some(incoming) =
+            (&mut slot as &mut dyn Any).downcast_mut::<Option<hyper::body::Incoming>>()
+            && let Some(incoming) = incoming.take()
+        {
+            return Self {
+                inner: BodyInner::Incoming(incoming),
+            };
         }
         match slot {
-            Some(body) => Self { inner: BodyInner::Boxed(body.map_err(Into::into).boxed()) },
+            Some(body) => Self {
+                inner: BodyInner::Boxed(body.map_err(Into::into).boxed()),
+            },
             None => Self::default(),
         }
     }
@@ -406,7 +430,10 @@ impl Matches {
     /// The captured text for `name`.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(key, _)| &**key == name).map(|(_, value)| value.as_str())
+        self.pairs
+            .iter()
+            .find(|(key, _)| &**key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// The capture for `name` parsed as `T` (for `{id:int}` use `i64`; for `{x:float}`,
@@ -416,7 +443,9 @@ impl Matches {
     /// [`MatchError::Missing`] when the pattern has no such capture; [`MatchError::Parse`]
     /// when the text does not parse as `T`.
     pub fn parse<T: FromStr>(&self, name: &str) -> Result<T, MatchError> {
-        let text = self.get(name).ok_or_else(|| MatchError::Missing(name.to_owned()))?;
+        let text = self
+            .get(name)
+            .ok_or_else(|| MatchError::Missing(name.to_owned()))?;
         text.parse().map_err(|_| MatchError::Parse {
             name: name.to_owned(),
             value: text.to_owned(),
@@ -426,7 +455,9 @@ impl Matches {
 
     /// The `(name, value)` pairs in pattern order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.pairs.iter().map(|(name, value)| (&**name, value.as_str()))
+        self.pairs
+            .iter()
+            .map(|(name, value)| (&**name, value.as_str()))
     }
 
     /// How many values were captured.
@@ -463,8 +494,15 @@ impl fmt::Display for MatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Missing(name) => write!(f, "the route has no capture named {name:?}"),
-            Self::Parse { name, value, target } => {
-                write!(f, "path parameter {name:?} = {value:?} is not a valid {target}")
+            Self::Parse {
+                name,
+                value,
+                target,
+            } => {
+                write!(
+                    f,
+                    "path parameter {name:?} = {value:?} is not a valid {target}"
+                )
             }
         }
     }

@@ -62,7 +62,11 @@ impl HttpResponse {
     /// A response with `status`, no headers and an empty body.
     #[must_use]
     pub fn with_status(status: StatusCode) -> Self {
-        Self { status, headers: HeaderMap::new(), body: Body::empty() }
+        Self {
+            status,
+            headers: HeaderMap::new(),
+            body: Body::empty(),
+        }
     }
 
     /// A response with `status` and a `text/plain` body.
@@ -73,7 +77,11 @@ impl HttpResponse {
             Cow::Borrowed(text) => Body::from(text),
             Cow::Owned(text) => Body::from(text),
         };
-        Self { status, headers, body }
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// A bare `500 Internal Server Error`, the answer to any failure whose details must not
@@ -106,7 +114,11 @@ impl IntoResponse for HttpResponse {
 
 impl IntoResponse for Body {
     fn into_response(self) -> HttpResponse {
-        HttpResponse { status: StatusCode::OK, headers: HeaderMap::new(), body: self }
+        HttpResponse {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: self,
+        }
     }
 }
 
@@ -119,7 +131,11 @@ impl IntoResponse for () {
 fn with_content_type(content_type: &'static str, body: Body) -> HttpResponse {
     let mut headers = HeaderMap::with_capacity(1);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    HttpResponse { status: StatusCode::OK, headers, body }
+    HttpResponse {
+        status: StatusCode::OK,
+        headers,
+        body,
+    }
 }
 
 impl IntoResponse for &'static str {
@@ -170,39 +186,47 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
     }
 }
 
-fn status_or_500(status: impl IntoStatus) -> Result<StatusCode, HttpResponse> {
-    status.into_status().map_err(|invalid| {
-        tracing::error!(%invalid, "handler returned an invalid status; answering 500");
-        HttpResponse::internal_server_error()
-    })
+/// The status, or `None` after logging why it is not one (the caller answers 500).
+fn checked_status(status: impl IntoStatus) -> Option<StatusCode> {
+    status
+        .into_status()
+        .inspect_err(|invalid| tracing::error!(%invalid, "handler returned an invalid status; answering 500"))
+        .ok()
 }
 
 impl<S: IntoStatus> IntoResponse for (S,) {
     fn into_response(self) -> HttpResponse {
-        match status_or_500(self.0) {
-            Ok(status) => HttpResponse::with_status(status),
-            Err(response) => response,
+        match checked_status(self.0) {
+            Some(status) => HttpResponse::with_status(status),
+            None => HttpResponse::internal_server_error(),
         }
     }
 }
 
 impl<S: IntoStatus, B: Into<Body>> IntoResponse for (S, B) {
     fn into_response(self) -> HttpResponse {
-        match status_or_500(self.0) {
-            Ok(status) => HttpResponse { status, headers: HeaderMap::new(), body: self.1.into() },
-            Err(response) => response,
+        match checked_status(self.0) {
+            Some(status) => HttpResponse {
+                status,
+                headers: HeaderMap::new(),
+                body: self.1.into(),
+            },
+            None => HttpResponse::internal_server_error(),
         }
     }
 }
 
 impl<S: IntoStatus, H: IntoHeaders, B: Into<Body>> IntoResponse for (S, H, B) {
     fn into_response(self) -> HttpResponse {
-        let status = match status_or_500(self.0) {
-            Ok(status) => status,
-            Err(response) => return response,
+        let Some(status) = checked_status(self.0) else {
+            return HttpResponse::internal_server_error();
         };
         match self.1.into_headers() {
-            Ok(headers) => HttpResponse { status, headers, body: self.2.into() },
+            Ok(headers) => HttpResponse {
+                status,
+                headers,
+                body: self.2.into(),
+            },
             Err(invalid) => {
                 tracing::error!(%invalid, "handler returned an invalid header; answering 500");
                 HttpResponse::internal_server_error()
@@ -315,10 +339,12 @@ where
 {
     let mut headers = HeaderMap::with_capacity(pairs.len());
     for (name, value) in pairs {
-        let header_name = HeaderName::from_bytes(name.as_header_bytes()).map_err(|_| {
-            InvalidHeader { name: name.lossy_name(), value_is_bad: false }
-        })?;
-        let header_value = value.into_header_value().map_err(|()| InvalidHeader {
+        let header_name =
+            HeaderName::from_bytes(name.as_header_bytes()).map_err(|_| InvalidHeader {
+                name: name.lossy_name(),
+                value_is_bad: false,
+            })?;
+        let header_value = value.into_header_value().ok_or_else(|| InvalidHeader {
             name: header_name.as_str().to_owned(),
             value_is_bad: true,
         })?;
@@ -345,11 +371,8 @@ pub trait HeaderPart {
     /// The raw bytes, for parsing a header name.
     fn as_header_bytes(&self) -> &[u8];
 
-    /// The value, validated.
-    ///
-    /// # Errors
-    /// When the bytes are not a valid header value.
-    fn into_header_value(self) -> Result<HeaderValue, ()>;
+    /// The value, validated; `None` when the bytes are not a valid header value.
+    fn into_header_value(self) -> Option<HeaderValue>;
 
     /// A printable form of a bad name for the log line.
     fn lossy_name(&self) -> String {
@@ -361,8 +384,8 @@ impl HeaderPart for &str {
     fn as_header_bytes(&self) -> &[u8] {
         self.as_bytes()
     }
-    fn into_header_value(self) -> Result<HeaderValue, ()> {
-        HeaderValue::from_str(self).map_err(drop)
+    fn into_header_value(self) -> Option<HeaderValue> {
+        HeaderValue::from_str(self).ok()
     }
 }
 
@@ -370,8 +393,8 @@ impl HeaderPart for String {
     fn as_header_bytes(&self) -> &[u8] {
         self.as_bytes()
     }
-    fn into_header_value(self) -> Result<HeaderValue, ()> {
-        HeaderValue::from_maybe_shared(Bytes::from(self)).map_err(drop)
+    fn into_header_value(self) -> Option<HeaderValue> {
+        HeaderValue::from_maybe_shared(Bytes::from(self)).ok()
     }
 }
 
@@ -379,8 +402,8 @@ impl HeaderPart for &[u8] {
     fn as_header_bytes(&self) -> &[u8] {
         self
     }
-    fn into_header_value(self) -> Result<HeaderValue, ()> {
-        HeaderValue::from_bytes(self).map_err(drop)
+    fn into_header_value(self) -> Option<HeaderValue> {
+        HeaderValue::from_bytes(self).ok()
     }
 }
 
@@ -388,8 +411,8 @@ impl HeaderPart for Vec<u8> {
     fn as_header_bytes(&self) -> &[u8] {
         self
     }
-    fn into_header_value(self) -> Result<HeaderValue, ()> {
-        HeaderValue::from_maybe_shared(Bytes::from(self)).map_err(drop)
+    fn into_header_value(self) -> Option<HeaderValue> {
+        HeaderValue::from_maybe_shared(Bytes::from(self)).ok()
     }
 }
 
@@ -397,8 +420,8 @@ impl HeaderPart for Bytes {
     fn as_header_bytes(&self) -> &[u8] {
         self
     }
-    fn into_header_value(self) -> Result<HeaderValue, ()> {
-        HeaderValue::from_maybe_shared(self).map_err(drop)
+    fn into_header_value(self) -> Option<HeaderValue> {
+        HeaderValue::from_maybe_shared(self).ok()
     }
 }
 
@@ -415,9 +438,18 @@ mod tests {
 
     #[test]
     fn a_number_that_is_not_a_status_becomes_500() {
-        assert_eq!((1000, "x").into_response().status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!((-1,).into_response().status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(99u16.into_response().status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            (1000, "x").into_response().status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            (-1,).into_response().status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            99u16.into_response().status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]
@@ -430,9 +462,12 @@ mod tests {
 
     #[test]
     fn repeated_header_names_are_all_kept() {
-        let headers = vec![("set-cookie".to_owned(), "a=1".to_owned()), ("set-cookie".into(), "b=2".into())]
-            .into_headers()
-            .unwrap();
+        let headers = vec![
+            ("set-cookie".to_owned(), "a=1".to_owned()),
+            ("set-cookie".into(), "b=2".into()),
+        ]
+        .into_headers()
+        .unwrap();
         assert_eq!(headers.get_all("set-cookie").iter().count(), 2);
     }
 

@@ -32,7 +32,9 @@ pub(crate) async fn run(
     let graceful = service.shutdown_token().clone();
     let hard_stop = CancellationToken::new();
     let connections = TaskTracker::new();
-    let slots = limits.max_connections.map(|limit| Arc::new(Semaphore::new(limit)));
+    let slots = limits
+        .max_connections
+        .map(|limit| Arc::new(Semaphore::new(limit)));
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "serving");
     }
@@ -71,10 +73,16 @@ pub(crate) async fn run(
     }
 
     drop(listener);
-    tracing::info!(open = connections.len(), "shutting down: draining connections");
+    tracing::info!(
+        open = connections.len(),
+        "shutting down: draining connections"
+    );
     graceful.cancel();
     connections.close();
-    if tokio::time::timeout(limits.shutdown_timeout, connections.wait()).await.is_err() {
+    if tokio::time::timeout(limits.shutdown_timeout, connections.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!(
             open = connections.len(),
             timeout = ?limits.shutdown_timeout,

@@ -86,7 +86,9 @@ impl Shared {
 
 impl AppService {
     pub(crate) fn new(shared: Shared) -> Self {
-        Self { shared: Arc::new(shared) }
+        Self {
+            shared: Arc::new(shared),
+        }
     }
 
     pub(crate) fn info(&self) -> Arc<TypeMap> {
@@ -142,7 +144,12 @@ where
     // usual subscriber settings; with no subscriber it costs one relaxed load.
     let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
     let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-    let req = HttpRequest::new(parts, RequestBody::new(body), shared.info.clone(), shared.body_limit);
+    let req = HttpRequest::new(
+        parts,
+        RequestBody::new(body),
+        shared.info.clone(),
+        shared.body_limit,
+    );
 
     let response = async {
         let run = run_chain(&shared, req);
@@ -171,7 +178,9 @@ async fn run_chain(shared: &Arc<Shared>, req: HttpRequest) -> HttpResponse {
         if shared.middlewares.is_empty() {
             dispatch(&shared.router, req).await
         } else {
-            Next::new(shared.middlewares.clone(), shared.endpoint.clone()).run(req).await
+            Next::new(shared.middlewares.clone(), shared.endpoint.clone())
+                .run(req)
+                .await
         }
     };
     match std::panic::AssertUnwindSafe(chain).catch_unwind().await {
@@ -209,10 +218,15 @@ fn dispatch(router: &HttpRouter, mut req: HttpRequest) -> Dispatched {
             response.headers.insert(ALLOW, allow.clone());
             Dispatched::Ready(Some(response))
         }
-        Resolution::NotFound => Dispatched::Ready(Some(HttpResponse::text(StatusCode::NOT_FOUND, "Not Found"))),
+        Resolution::NotFound => {
+            Dispatched::Ready(Some(HttpResponse::text(StatusCode::NOT_FOUND, "Not Found")))
+        }
         Resolution::BadPath(problem) => {
             tracing::debug!(problem, "refused the request path");
-            Dispatched::Ready(Some(HttpResponse::text(StatusCode::BAD_REQUEST, format!("Bad Request: {problem}"))))
+            Dispatched::Ready(Some(HttpResponse::text(
+                StatusCode::BAD_REQUEST,
+                format!("Bad Request: {problem}"),
+            )))
         }
     }
 }
@@ -227,16 +241,29 @@ enum Dispatched {
 impl std::future::Future for Dispatched {
     type Output = HttpResponse;
 
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<HttpResponse> {
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<HttpResponse> {
         match self.get_mut() {
             Self::Handler(future) => future.as_mut().poll(cx),
-            Self::Ready(response) => std::task::Poll::Ready(response.take().expect("polled after completion")),
+            Self::Ready(response) => {
+                std::task::Poll::Ready(response.take().expect("polled after completion"))
+            }
         }
     }
 }
 
-fn into_hyper(response: HttpResponse, method: &Method, shutdown: &CancellationToken) -> Response<Body> {
-    let HttpResponse { status, mut headers, mut body } = response;
+fn into_hyper(
+    response: HttpResponse,
+    method: &Method,
+    shutdown: &CancellationToken,
+) -> Response<Body> {
+    let HttpResponse {
+        status,
+        mut headers,
+        mut body,
+    } = response;
     if let Some(length) = body.exact_len() {
         if *method == Method::HEAD {
             // HEAD gets the GET answer's headers, including the length it would have had.
@@ -244,10 +271,18 @@ fn into_hyper(response: HttpResponse, method: &Method, shutdown: &CancellationTo
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
             }
         } else if let Some(declared) = headers.get(CONTENT_LENGTH)
-            && declared.to_str().ok().and_then(|text| text.parse::<u64>().ok()) != Some(length)
+            && declared
+                .to_str()
+                .ok()
+                .and_then(|text| text.parse::<u64>().ok())
+                != Some(length)
         {
             // A wrong length would corrupt the connection's framing; the body is the truth.
-            tracing::warn!(?declared, length, "handler set a content-length that does not match its body; fixing it");
+            tracing::warn!(
+                ?declared,
+                length,
+                "handler set a content-length that does not match its body; fixing it"
+            );
             headers.remove(CONTENT_LENGTH);
         }
     }

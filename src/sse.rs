@@ -82,7 +82,10 @@ pub struct Event {
 impl Event {
     /// An event carrying `data`. The text may have several lines.
     pub fn data(data: impl Into<String>) -> Self {
-        Self { data: Some(data.into()), ..Self::default() }
+        Self {
+            data: Some(data.into()),
+            ..Self::default()
+        }
     }
 
     /// An event carrying `value` serialized as JSON (which never contains a raw line break).
@@ -204,7 +207,10 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 fn single_line(field: &'static str, value: String) -> Result<String, InvalidField> {
     match value.find(['\r', '\n', '\0']) {
         None => Ok(value),
-        Some(at) => Err(InvalidField { field, character: value[at..].chars().next().unwrap_or('\0') }),
+        Some(at) => Err(InvalidField {
+            field,
+            character: value[at..].chars().next().unwrap_or('\0'),
+        }),
     }
 }
 
@@ -226,7 +232,11 @@ impl InvalidField {
 
 impl fmt::Display for InvalidField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "server-sent event {} must not contain {:?}", self.field, self.character)
+        write!(
+            f,
+            "server-sent event {} must not contain {:?}",
+            self.field, self.character
+        )
     }
 }
 
@@ -244,7 +254,10 @@ impl KeepAlive {
     /// Every 15 seconds, an empty comment (`:\n\n`).
     #[must_use]
     pub fn new() -> Self {
-        Self { interval: Duration::from_secs(15), comment: Bytes::from_static(b":\n\n") }
+        Self {
+            interval: Duration::from_secs(15),
+            comment: Bytes::from_static(b":\n\n"),
+        }
     }
 
     /// Changes the interval.
@@ -253,7 +266,10 @@ impl KeepAlive {
     /// When `interval` is zero.
     #[must_use]
     pub fn interval(mut self, interval: Duration) -> Self {
-        assert!(!interval.is_zero(), "the keep-alive interval must be more than zero");
+        assert!(
+            !interval.is_zero(),
+            "the keep-alive interval must be more than zero"
+        );
         self.interval = interval;
         self
     }
@@ -319,7 +335,10 @@ impl EventStream {
         S::Item: IntoEvent,
     {
         use futures_util::StreamExt;
-        Self { events: Box::pin(events.map(IntoEvent::into_event)), keep_alive: Some(KeepAlive::new()) }
+        Self {
+            events: Box::pin(events.map(IntoEvent::into_event)),
+            keep_alive: Some(KeepAlive::new()),
+        }
     }
 
     /// Sets the keep-alive policy.
@@ -349,14 +368,19 @@ impl EventStream {
 
 impl fmt::Debug for EventStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStream").field("keep_alive", &self.keep_alive).finish_non_exhaustive()
+        f.debug_struct("EventStream")
+            .field("keep_alive", &self.keep_alive)
+            .finish_non_exhaustive()
     }
 }
 
 impl IntoResponse for EventStream {
     fn into_response(self) -> HttpResponse {
         let frames = Frames {
-            timer: self.keep_alive.as_ref().map(|keep_alive| Box::pin(tokio::time::sleep(keep_alive.interval))),
+            timer: self
+                .keep_alive
+                .as_ref()
+                .map(|keep_alive| Box::pin(tokio::time::sleep(keep_alive.interval))),
             keep_alive: self.keep_alive,
             events: self.events,
         };
@@ -408,13 +432,18 @@ mod tests {
     /// returns (event type, data, last event id) for each dispatched event.
     fn parse(stream: &str) -> (Vec<(String, String, String)>, Option<u64>) {
         let mut events = Vec::new();
-        let (mut data, mut event_type, mut last_id, mut retry) = (String::new(), String::new(), String::new(), None);
+        let (mut data, mut event_type, mut last_id, mut retry) =
+            (String::new(), String::new(), String::new(), None);
         let normalized = stream.replace("\r\n", "\n").replace('\r', "\n");
         for line in normalized.split('\n') {
             if line.is_empty() {
                 if !data.is_empty() {
                     data.pop();
-                    let kind = if event_type.is_empty() { "message".to_owned() } else { event_type.clone() };
+                    let kind = if event_type.is_empty() {
+                        "message".to_owned()
+                    } else {
+                        event_type.clone()
+                    };
                     events.push((kind, data.clone(), last_id.clone()));
                 }
                 data.clear();
@@ -466,7 +495,10 @@ mod tests {
     #[test]
     fn empty_data_is_still_an_event() {
         assert_eq!(Event::data("").encode(), "data: \n\n");
-        assert_eq!(round_trip(&Event::data("")), [("message".into(), String::new(), String::new())]);
+        assert_eq!(
+            round_trip(&Event::data("")),
+            [("message".into(), String::new(), String::new())]
+        );
     }
 
     #[test]
@@ -476,7 +508,12 @@ mod tests {
 
     #[test]
     fn event_type_id_and_retry_reach_the_parser() {
-        let event = Event::data("x").event("update").unwrap().id("7").unwrap().retry(Duration::from_millis(1500));
+        let event = Event::data("x")
+            .event("update")
+            .unwrap()
+            .id("7")
+            .unwrap()
+            .retry(Duration::from_millis(1500));
         let text = String::from_utf8(event.encode().to_vec()).unwrap();
         let (events, retry) = parse(&text);
         assert_eq!(events, [("update".into(), "x".into(), "7".into())]);
@@ -487,8 +524,15 @@ mod tests {
     fn an_id_without_data_sets_the_last_id_but_dispatches_nothing() {
         let id_only = Event::default().id("9").unwrap().encode();
         assert_eq!(id_only, "id: 9\n\n");
-        let text = format!("{}{}", std::str::from_utf8(&id_only).unwrap(), std::str::from_utf8(&Event::data("after").encode()).unwrap());
-        assert_eq!(parse(&text).0, [("message".into(), "after".into(), "9".into())]);
+        let text = format!(
+            "{}{}",
+            std::str::from_utf8(&id_only).unwrap(),
+            std::str::from_utf8(&Event::data("after").encode()).unwrap()
+        );
+        assert_eq!(
+            parse(&text).0,
+            [("message".into(), "after".into(), "9".into())]
+        );
     }
 
     #[test]
@@ -504,7 +548,10 @@ mod tests {
         for bad in ["a\nb", "a\rb", "a\r\nb", "a\0b", "x\ndata: injected"] {
             assert_eq!(Event::data("x").event(bad).unwrap_err().field(), "event");
             assert_eq!(Event::data("x").id(bad).unwrap_err().field(), "id");
-            assert_eq!(Event::data("x").comment(bad).unwrap_err().field(), "comment");
+            assert_eq!(
+                Event::data("x").comment(bad).unwrap_err().field(),
+                "comment"
+            );
             assert!(KeepAlive::new().text(bad).is_err());
         }
         let message = Event::data("x").id("1\n2").unwrap_err().to_string();

@@ -22,7 +22,7 @@ use std::fmt;
 /// channel sender can be stored as it is. An empty map does not allocate.
 #[derive(Default)]
 pub struct TypeMap {
-    map: Option<Box<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
+    map: Option<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
 }
 
 impl TypeMap {
@@ -35,7 +35,7 @@ impl TypeMap {
     /// Stores `value`, returning the value of the same type that was there before.
     pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
         self.map
-            .get_or_insert_with(Box::default)
+            .get_or_insert_with(HashMap::new)
             .insert(TypeId::of::<T>(), Box::new(value))
             .and_then(|old| old.downcast().ok().map(|boxed| *boxed))
     }
@@ -48,7 +48,10 @@ impl TypeMap {
 
     /// The value of type `T` for changing in place.
     pub fn get_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
-        self.map.as_mut()?.get_mut(&TypeId::of::<T>())?.downcast_mut()
+        self.map
+            .as_mut()?
+            .get_mut(&TypeId::of::<T>())?
+            .downcast_mut()
     }
 
     /// Takes the value of type `T` out of the map.
@@ -62,7 +65,9 @@ impl TypeMap {
     /// Whether a value of type `T` is present.
     #[must_use]
     pub fn contains<T: Send + Sync + 'static>(&self) -> bool {
-        self.map.as_ref().is_some_and(|map| map.contains_key(&TypeId::of::<T>()))
+        self.map
+            .as_ref()
+            .is_some_and(|map| map.contains_key(&TypeId::of::<T>()))
     }
 
     /// How many values the map holds.

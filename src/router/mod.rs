@@ -184,7 +184,9 @@ impl HttpRouter {
             }
         }
         if parsed.is_empty() {
-            return Err(RouteError::NoMethods { pattern: pattern.source.to_string() });
+            return Err(RouteError::NoMethods {
+                pattern: pattern.source.to_string(),
+            });
         }
         if let Some(existing) = self.root.find_endpoint(&pattern.segments) {
             for method in &parsed {
@@ -227,13 +229,25 @@ impl HttpRouter {
         };
         let mut captures: Vec<Cow<'_, str>> = Vec::new();
         let mut allowed = None;
-        match self.root.find(Some(rest), method, &mut captures, &mut allowed) {
+        match self
+            .root
+            .find(Some(rest), method, &mut captures, &mut allowed)
+        {
             Some(route) => {
-                let pairs = route.names.iter().cloned().zip(captures.into_iter().map(Cow::into_owned));
-                Resolution::Found { route, matches: Matches::from_pairs(pairs.collect()) }
+                let pairs = route
+                    .names
+                    .iter()
+                    .cloned()
+                    .zip(captures.into_iter().map(Cow::into_owned));
+                Resolution::Found {
+                    route,
+                    matches: Matches::from_pairs(pairs.collect()),
+                }
             }
             None => match allowed {
-                Some(endpoint) => Resolution::MethodNotAllowed { allow: &endpoint.allow },
+                Some(endpoint) => Resolution::MethodNotAllowed {
+                    allow: &endpoint.allow,
+                },
                 None => Resolution::NotFound,
             },
         }
@@ -254,7 +268,9 @@ impl HttpRouter {
 
 impl fmt::Debug for HttpRouter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpRouter").field("routes", &self.len).finish()
+        f.debug_struct("HttpRouter")
+            .field("routes", &self.len)
+            .finish()
     }
 }
 
@@ -265,7 +281,10 @@ impl Node {
         };
         match first {
             Segment::Literal(text) => self.statics.get(text)?.find_endpoint(rest),
-            Segment::Capture { kind: CaptureKind::Path, .. } => self.rest.as_deref(),
+            Segment::Capture {
+                kind: CaptureKind::Path,
+                ..
+            } => self.rest.as_deref(),
             Segment::Capture { kind, .. } => self.capture_child(*kind)?.find_endpoint(rest),
         }
     }
@@ -285,12 +304,24 @@ impl Node {
         };
         let child = match first {
             Segment::Literal(text) => self.statics.entry(text.clone()).or_default(),
-            Segment::Capture { kind: CaptureKind::Path, .. } => {
+            Segment::Capture {
+                kind: CaptureKind::Path,
+                ..
+            } => {
                 return self.rest.get_or_insert_with(|| Box::new(Endpoint::new()));
             }
-            Segment::Capture { kind: CaptureKind::Int, .. } => self.int.get_or_insert_default(),
-            Segment::Capture { kind: CaptureKind::Float, .. } => self.float.get_or_insert_default(),
-            Segment::Capture { kind: CaptureKind::Str, .. } => self.string.get_or_insert_default(),
+            Segment::Capture {
+                kind: CaptureKind::Int,
+                ..
+            } => self.int.get_or_insert_default(),
+            Segment::Capture {
+                kind: CaptureKind::Float,
+                ..
+            } => self.float.get_or_insert_default(),
+            Segment::Capture {
+                kind: CaptureKind::Str,
+                ..
+            } => self.string.get_or_insert_default(),
         };
         child.endpoint_mut(rest)
     }
@@ -319,7 +350,11 @@ impl Node {
         {
             return Some(route);
         }
-        let typed = [(&self.int, CaptureKind::Int), (&self.float, CaptureKind::Float), (&self.string, CaptureKind::Str)];
+        let typed = [
+            (&self.int, CaptureKind::Int),
+            (&self.float, CaptureKind::Float),
+            (&self.string, CaptureKind::Str),
+        ];
         for (child, kind) in typed {
             if let Some(child) = child
                 && kind.accepts(&segment)
@@ -344,17 +379,28 @@ impl Node {
 
 impl Endpoint {
     fn new() -> Self {
-        Self { routes: Vec::new(), allow: HeaderValue::from_static("") }
+        Self {
+            routes: Vec::new(),
+            allow: HeaderValue::from_static(""),
+        }
     }
 
-    fn pick<'n>(&'n self, method: &Method, allowed: &mut Option<&'n Endpoint>) -> Option<&'n Route> {
-        let route = self.routes.iter().find(|route| route.method == *method).or_else(|| {
-            if *method == Method::HEAD {
-                self.routes.iter().find(|route| route.method == Method::GET)
-            } else {
-                None
-            }
-        });
+    fn pick<'n>(
+        &'n self,
+        method: &Method,
+        allowed: &mut Option<&'n Endpoint>,
+    ) -> Option<&'n Route> {
+        let route = self
+            .routes
+            .iter()
+            .find(|route| route.method == *method)
+            .or_else(|| {
+                if *method == Method::HEAD {
+                    self.routes.iter().find(|route| route.method == Method::GET)
+                } else {
+                    None
+                }
+            });
         if route.is_none() && allowed.is_none() {
             *allowed = Some(self);
         }
@@ -375,7 +421,11 @@ fn allow_header(routes: &[Route]) -> HeaderValue {
 
 /// Decodes one segment; `check_path` has already refused what would not decode to UTF-8.
 fn decode(raw: &str) -> Cow<'_, str> {
-    if raw.contains('%') { percent_decode_str(raw).decode_utf8_lossy() } else { Cow::Borrowed(raw) }
+    if raw.contains('%') {
+        percent_decode_str(raw).decode_utf8_lossy()
+    } else {
+        Cow::Borrowed(raw)
+    }
 }
 
 /// Refuses paths that would make captures ambiguous or unsafe to use as file names.
@@ -496,7 +546,11 @@ impl fmt::Display for RouteError {
             Self::Pattern(error) => error.fmt(f),
             Self::Method { method, problem } => write!(f, "invalid method {method:?}: {problem}"),
             Self::NoMethods { pattern } => write!(f, "route {pattern:?} was given no methods"),
-            Self::Conflict { method, pattern, existing } => write!(
+            Self::Conflict {
+                method,
+                pattern,
+                existing,
+            } => write!(
                 f,
                 "route {method} {pattern:?} conflicts with {method} {existing:?}, added before: \
                  both match exactly the same paths"
@@ -529,11 +583,18 @@ mod tests {
         router
     }
 
-    fn found(router: &HttpRouter, method: &str, path: &str) -> Option<(String, Vec<(String, String)>)> {
+    fn found(
+        router: &HttpRouter,
+        method: &str,
+        path: &str,
+    ) -> Option<(String, Vec<(String, String)>)> {
         match router.resolve(&Method::from_bytes(method.as_bytes()).unwrap(), path) {
             Resolution::Found { route, matches } => Some((
                 route.pattern().to_owned(),
-                matches.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+                matches
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
             )),
             _ => None,
         }
@@ -545,16 +606,31 @@ mod tests {
 
     #[test]
     fn static_beats_typed_beats_str_beats_path_whatever_the_order_of_add() {
-        let patterns = ["/x/{rest:path}", "/x/{name}", "/x/{f:float}", "/x/{n:int}", "/x/me"];
+        let patterns = [
+            "/x/{rest:path}",
+            "/x/{name}",
+            "/x/{f:float}",
+            "/x/{n:int}",
+            "/x/me",
+        ];
         for order in [patterns.to_vec(), patterns.iter().rev().copied().collect()] {
             let routes: Vec<_> = order.iter().map(|p| ("GET", *p)).collect();
             let router = router_of(&routes);
             assert_eq!(pattern_for(&router, "/x/me").as_deref(), Some("/x/me"));
             assert_eq!(pattern_for(&router, "/x/12").as_deref(), Some("/x/{n:int}"));
-            assert_eq!(pattern_for(&router, "/x/1.5").as_deref(), Some("/x/{f:float}"));
+            assert_eq!(
+                pattern_for(&router, "/x/1.5").as_deref(),
+                Some("/x/{f:float}")
+            );
             assert_eq!(pattern_for(&router, "/x/bob").as_deref(), Some("/x/{name}"));
-            assert_eq!(pattern_for(&router, "/x/a/b").as_deref(), Some("/x/{rest:path}"));
-            assert_eq!(pattern_for(&router, "/x/").as_deref(), Some("/x/{rest:path}"));
+            assert_eq!(
+                pattern_for(&router, "/x/a/b").as_deref(),
+                Some("/x/{rest:path}")
+            );
+            assert_eq!(
+                pattern_for(&router, "/x/").as_deref(),
+                Some("/x/{rest:path}")
+            );
         }
     }
 
@@ -569,8 +645,14 @@ mod tests {
     #[test]
     fn path_capture_takes_the_rest_including_empty() {
         let router = router_of(&[("GET", "/ui/{rest:path}")]);
-        assert_eq!(found(&router, "GET", "/ui/").unwrap().1, [("rest".into(), "".into())]);
-        assert_eq!(found(&router, "GET", "/ui/a/b/c.js").unwrap().1, [("rest".into(), "a/b/c.js".into())]);
+        assert_eq!(
+            found(&router, "GET", "/ui/").unwrap().1,
+            [("rest".into(), "".into())]
+        );
+        assert_eq!(
+            found(&router, "GET", "/ui/a/b/c.js").unwrap().1,
+            [("rest".into(), "a/b/c.js".into())]
+        );
         assert!(found(&router, "GET", "/ui").is_none());
     }
 
@@ -581,23 +663,45 @@ mod tests {
         assert!(pattern_for(&router, "/users/").is_none());
         assert!(pattern_for(&router, "/items/").is_some());
         assert!(pattern_for(&router, "/items").is_none());
-        assert_eq!(pattern_for(&router_of(&[("GET", "/")]), "/").as_deref(), Some("/"));
+        assert_eq!(
+            pattern_for(&router_of(&[("GET", "/")]), "/").as_deref(),
+            Some("/")
+        );
     }
 
     #[test]
     fn captures_are_percent_decoded_and_literals_match_decoded_segments() {
         let router = router_of(&[("GET", "/users/{name}"), ("GET", "/caf\u{e9}")]);
-        assert_eq!(found(&router, "GET", "/users/J%C3%BCrgen%20X").unwrap().1, [("name".into(), "Jürgen X".into())]);
-        assert_eq!(pattern_for(&router, "/caf%C3%A9").as_deref(), Some("/caf\u{e9}"));
+        assert_eq!(
+            found(&router, "GET", "/users/J%C3%BCrgen%20X").unwrap().1,
+            [("name".into(), "Jürgen X".into())]
+        );
+        assert_eq!(
+            pattern_for(&router, "/caf%C3%A9").as_deref(),
+            Some("/caf\u{e9}")
+        );
     }
 
     #[test]
     fn unsafe_paths_are_bad_requests() {
         let router = router_of(&[("GET", "/files/{rest:path}"), ("GET", "/u/{name}")]);
-        for path in ["/u/a%2Fb", "/files/../etc/passwd", "/files/%2e%2e/x", "/u/%FF", "/u/a%00", "/files/./x"] {
-            assert!(matches!(router.resolve(&Method::GET, path), Resolution::BadPath(_)), "{path}");
+        for path in [
+            "/u/a%2Fb",
+            "/files/../etc/passwd",
+            "/files/%2e%2e/x",
+            "/u/%FF",
+            "/u/a%00",
+            "/files/./x",
+        ] {
+            assert!(
+                matches!(router.resolve(&Method::GET, path), Resolution::BadPath(_)),
+                "{path}"
+            );
         }
-        assert!(matches!(router.resolve(&Method::GET, "/files/a.b/.c"), Resolution::Found { .. }));
+        assert!(matches!(
+            router.resolve(&Method::GET, "/files/a.b/.c"),
+            Resolution::Found { .. }
+        ));
     }
 
     #[test]
@@ -608,21 +712,31 @@ mod tests {
             Resolution::MethodNotAllowed { allow } => assert_eq!(allow, "GET, POST, HEAD, OPTIONS"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(router.resolve(&Method::HEAD, "/things"), Resolution::Found { route, .. } if route.method() == Method::GET));
-        assert!(matches!(router.resolve(&Method::GET, "/other"), Resolution::NotFound));
+        assert!(
+            matches!(router.resolve(&Method::HEAD, "/things"), Resolution::Found { route, .. } if route.method() == Method::GET)
+        );
+        assert!(matches!(
+            router.resolve(&Method::GET, "/other"),
+            Resolution::NotFound
+        ));
     }
 
     #[test]
     fn the_same_shape_twice_is_refused_naming_both_patterns() {
         let mut router = HttpRouter::new();
         router.add(["GET"], "/users/{id}", noop);
-        let error = router.try_add(["POST", "GET"], "/users/{name:str}", noop).unwrap_err();
+        let error = router
+            .try_add(["POST", "GET"], "/users/{name:str}", noop)
+            .unwrap_err();
         assert_eq!(
             error.to_string(),
             "route GET \"/users/{name:str}\" conflicts with GET \"/users/{id}\", added before: both match exactly the same paths"
         );
         // Nothing of the refused route was registered, not even its POST.
-        assert!(matches!(router.resolve(&Method::POST, "/users/1"), Resolution::MethodNotAllowed { .. }));
+        assert!(matches!(
+            router.resolve(&Method::POST, "/users/1"),
+            Resolution::MethodNotAllowed { .. }
+        ));
         // Another method on the same shape is fine, and so is a different capture type.
         router.add(["POST"], "/users/{name:str}", noop);
         router.add(["GET"], "/users/{id:int}", noop);
@@ -634,9 +748,27 @@ mod tests {
     #[test]
     fn bad_methods_are_refused() {
         let mut router = HttpRouter::new();
-        assert!(router.try_add(["GE T"], "/", noop).unwrap_err().to_string().contains("not a valid HTTP method"));
-        assert!(router.try_add(["get"], "/", noop).unwrap_err().to_string().contains("did you mean \"GET\""));
-        assert!(router.try_add(Vec::<&str>::new(), "/", noop).unwrap_err().to_string().contains("no methods"));
+        assert!(
+            router
+                .try_add(["GE T"], "/", noop)
+                .unwrap_err()
+                .to_string()
+                .contains("not a valid HTTP method")
+        );
+        assert!(
+            router
+                .try_add(["get"], "/", noop)
+                .unwrap_err()
+                .to_string()
+                .contains("did you mean \"GET\"")
+        );
+        assert!(
+            router
+                .try_add(Vec::<&str>::new(), "/", noop)
+                .unwrap_err()
+                .to_string()
+                .contains("no methods")
+        );
         assert!(router.try_add(["PURGE"], "/", noop).is_ok());
         assert!(router.try_add([Method::GET], "/", noop).is_ok());
     }

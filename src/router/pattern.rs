@@ -47,7 +47,9 @@ fn is_int(text: &str) -> bool {
 fn is_float(text: &str) -> bool {
     // `f64::from_str` also takes "inf" and "NaN"; a path number should be digits.
     text.bytes().any(|b| b.is_ascii_digit())
-        && text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
         && !text.starts_with('+')
         && text.parse::<f64>().is_ok_and(f64::is_finite)
 }
@@ -68,7 +70,10 @@ pub(crate) struct Pattern {
 
 impl Pattern {
     pub(crate) fn parse(source: &str) -> Result<Self, PatternError> {
-        let fail = |problem: String| PatternError { pattern: source.to_owned(), problem };
+        let fail = |problem: String| PatternError {
+            pattern: source.to_owned(),
+            problem,
+        };
         let Some(rest) = source.strip_prefix('/') else {
             return Err(fail("a pattern must start with '/'".into()));
         };
@@ -81,7 +86,10 @@ impl Pattern {
                 Segment::Literal(text) if text.is_empty() && !is_last => {
                     return Err(fail("empty segment ('//')".into()));
                 }
-                Segment::Capture { kind: CaptureKind::Path, name } if !is_last => {
+                Segment::Capture {
+                    kind: CaptureKind::Path,
+                    name,
+                } if !is_last => {
                     return Err(fail(format!("'{{{name}:path}}' must be the last segment")));
                 }
                 Segment::Capture { name, .. } => {
@@ -96,7 +104,10 @@ impl Pattern {
             }
             segments.push(segment);
         }
-        Ok(Self { source: source.into(), segments })
+        Ok(Self {
+            source: source.into(),
+            segments,
+        })
     }
 
     /// The capture names in order.
@@ -114,10 +125,17 @@ impl Pattern {
 fn parse_segment(piece: &str) -> Result<Segment, String> {
     let Some(inner) = piece.strip_prefix('{') else {
         if piece.contains(['{', '}']) {
-            return Err(format!("segment '{piece}' mixes text and a capture; a capture must be a whole segment"));
+            return Err(format!(
+                "segment '{piece}' mixes text and a capture; a capture must be a whole segment"
+            ));
         }
-        if let Some(bad) = piece.chars().find(|c| matches!(c, '?' | '#') || c.is_whitespace() || c.is_control()) {
-            return Err(format!("segment '{piece}' contains {bad:?}, which cannot appear in a path"));
+        if let Some(bad) = piece
+            .chars()
+            .find(|c| matches!(c, '?' | '#') || c.is_whitespace() || c.is_control())
+        {
+            return Err(format!(
+                "segment '{piece}' contains {bad:?}, which cannot appear in a path"
+            ));
         }
         return Ok(Segment::Literal(piece.into()));
     };
@@ -144,9 +162,14 @@ fn parse_segment(piece: &str) -> Result<Segment, String> {
         return Err(format!("empty capture name in '{piece}'"));
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(format!("capture name '{name}' must be letters, digits and '_'"));
+        return Err(format!(
+            "capture name '{name}' must be letters, digits and '_'"
+        ));
     }
-    Ok(Segment::Capture { name: name.into(), kind })
+    Ok(Segment::Capture {
+        name: name.into(),
+        kind,
+    })
 }
 
 /// A malformed pattern: which one, and what is wrong with it.
@@ -172,7 +195,11 @@ impl PatternError {
 
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid route pattern {:?}: {}", self.pattern, self.problem)
+        write!(
+            f,
+            "invalid route pattern {:?}: {}",
+            self.pattern, self.problem
+        )
     }
 }
 
@@ -197,15 +224,27 @@ mod tests {
                 Segment::Capture { name, kind } => format!("{name}:{kind:?}"),
             })
             .collect();
-        assert_eq!(kinds, ["lit:a", "b:Str", "c:Str", "d:Int", "e:Float", "f:Path"]);
+        assert_eq!(
+            kinds,
+            ["lit:a", "b:Str", "c:Str", "d:Int", "e:Float", "f:Path"]
+        );
         assert_eq!(pattern.names().len(), 5);
     }
 
     #[test]
     fn root_and_trailing_slash_are_an_empty_last_literal() {
-        assert_eq!(Pattern::parse("/").unwrap().segments, [Segment::Literal("".into())]);
+        assert_eq!(
+            Pattern::parse("/").unwrap().segments,
+            [Segment::Literal("".into())]
+        );
         let trailing = Pattern::parse("/users/").unwrap();
-        assert_eq!(trailing.segments, [Segment::Literal("users".into()), Segment::Literal("".into())]);
+        assert_eq!(
+            trailing.segments,
+            [
+                Segment::Literal("users".into()),
+                Segment::Literal("".into())
+            ]
+        );
     }
 
     #[test]
@@ -228,7 +267,10 @@ mod tests {
     #[test]
     fn the_error_message_names_the_pattern() {
         let error = Pattern::parse("/users/{id").unwrap_err();
-        assert_eq!(error.to_string(), "invalid route pattern \"/users/{id\": unclosed '{' in segment '{id'");
+        assert_eq!(
+            error.to_string(),
+            "invalid route pattern \"/users/{id\": unclosed '{' in segment '{id'"
+        );
     }
 
     #[test]
@@ -236,7 +278,16 @@ mod tests {
         for good in ["0", "42", "-7", "9223372036854775807"] {
             assert!(CaptureKind::Int.accepts(good), "{good}");
         }
-        for bad in ["", "-", "+1", "1.5", "abc", "9223372036854775808", "1e3", " 1"] {
+        for bad in [
+            "",
+            "-",
+            "+1",
+            "1.5",
+            "abc",
+            "9223372036854775808",
+            "1e3",
+            " 1",
+        ] {
             assert!(!CaptureKind::Int.accepts(bad), "{bad}");
         }
     }
@@ -246,7 +297,9 @@ mod tests {
         for good in ["0", "1.5", "-2.25", "1e3", ".5", "3."] {
             assert!(CaptureKind::Float.accepts(good), "{good}");
         }
-        for bad in ["", "inf", "NaN", "infinity", "1e999", "abc", "+1", "1.2.3", "e"] {
+        for bad in [
+            "", "inf", "NaN", "infinity", "1e999", "abc", "+1", "1.2.3", "e",
+        ] {
             assert!(!CaptureKind::Float.accepts(bad), "{bad}");
         }
     }

@@ -25,7 +25,11 @@ impl TestServer {
         let handle = tokio::spawn(app.serve_with_shutdown(listener, async move {
             let _ = stopped.await;
         }));
-        Self { addr, stop: Some(stop), handle: Some(handle) }
+        Self {
+            addr,
+            stop: Some(stop),
+            handle: Some(handle),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -35,7 +39,11 @@ impl TestServer {
     /// Triggers a graceful shutdown and waits for `serve` to return.
     pub async fn stop(mut self) -> Result<(), bareasgi::Error> {
         self.trigger_stop();
-        self.handle.take().unwrap().await.expect("the server task panicked")
+        self.handle
+            .take()
+            .unwrap()
+            .await
+            .expect("the server task panicked")
     }
 
     /// Triggers a graceful shutdown and hands back the `serve` task.
@@ -58,12 +66,19 @@ impl Drop for TestServer {
 
 /// An HTTP/1.1 client.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
 }
 
 /// An HTTP/2 client speaking h2c with prior knowledge.
 pub fn h2_client() -> reqwest::Client {
-    reqwest::Client::builder().http2_prior_knowledge().timeout(Duration::from_secs(10)).build().unwrap()
+    reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
 }
 
 /// Sends `request` as raw bytes and reads until the server closes the connection (or 5 s).
@@ -90,5 +105,9 @@ pub async fn read_until_close(stream: &mut TcpStream, limit: Duration) -> String
 
 /// The status code of the first response in a raw HTTP/1.1 reply.
 pub fn status_of(reply: &str) -> u16 {
-    reply.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("no status in {reply:?}"))
+    reply
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {reply:?}"))
 }
