@@ -1,0 +1,29 @@
+// Starts Debian's Chromium headless through playwright-core, with a fresh profile and the
+// flags that keep it off the network (this machine's network is closed).
+import { chromium } from "playwright-core";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+
+export async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), "bareasgi-chromium-"));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+export async function screenshot(page, path) {
+  mkdirSync(dirname(path), { recursive: true });
+  await page.screenshot({ path });
+}
