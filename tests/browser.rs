@@ -23,12 +23,19 @@ impl Drop for Example {
 fn target_dir() -> PathBuf {
     // tests run from target/<profile>/deps/<name>-<hash>
     let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf()
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Starts `examples/<name>` (built by `cargo test`) and returns it with its base URL.
 fn start_example(name: &str) -> (Example, String) {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let binary = target_dir().join("examples").join(name);
     let mut child = Command::new(&binary)
         .env("PORT", port.to_string())
@@ -36,14 +43,22 @@ fn start_example(name: &str) -> (Example, String) {
         .spawn()
         .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("Listening on"), "unexpected first line {line:?}");
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("Listening on"),
+        "unexpected first line {line:?}"
+    );
     (Example(child), format!("http://127.0.0.1:{port}/"))
 }
 
 fn run_script(script: &str, base: &str, screenshot: &str) {
     let manifest = env!("CARGO_MANIFEST_DIR");
-    let screenshot_path = format!("{}/browser/{screenshot}", target_dir().parent().unwrap().display());
+    let screenshot_path = format!(
+        "{}/browser/{screenshot}",
+        target_dir().parent().unwrap().display()
+    );
     let output = Command::new("node")
         .arg(format!("{manifest}/tests/browser/{script}"))
         .arg(base)
@@ -52,7 +67,10 @@ fn run_script(script: &str, base: &str, screenshot: &str) {
         .expect("node must be installed");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{stderr}"
+    );
     println!("{stdout}");
 }
 

@@ -1,0 +1,59 @@
+//! Lifespan: a startup handler creates shared state that every handler reads from
+//! `req.info`; a shutdown handler reports on it after the connections have drained.
+//!
+//! ```text
+//! RUST_LOG=info cargo run --example lifespan  # PORT=9015 by default
+//! curl http://localhost:9015/visits           # 1, 2, 3, ...
+//! ```
+//! Stop it with Ctrl-C to see the shutdown handler run.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use bareasgi::{Application, BoxError, HttpRequest, TypeMap};
+
+/// State built at startup. A real service would open a database pool here.
+struct Stats {
+    started: Instant,
+    visits: AtomicU64,
+}
+
+async fn startup(info: &mut TypeMap) -> Result<(), BoxError> {
+    info.insert(Stats {
+        started: Instant::now(),
+        visits: AtomicU64::new(0),
+    });
+    tracing::info!("startup: stats ready");
+    Ok(())
+}
+
+async fn shutdown(info: &TypeMap) -> Result<(), BoxError> {
+    let stats = info.get::<Stats>().ok_or("startup did not run")?;
+    println!(
+        "served {} visits in {:.1?}",
+        stats.visits.load(Ordering::Relaxed),
+        stats.started.elapsed()
+    );
+    Ok(())
+}
+
+async fn visits(req: HttpRequest) -> String {
+    let stats = req.info.get::<Stats>().expect("created at startup");
+    format!("{}\n", stats.visits.fetch_add(1, Ordering::Relaxed) + 1)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), bareasgi::Error> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or(9015);
+    let mut app = Application::new();
+    app.on_startup(startup).on_shutdown(shutdown);
+    app.http_router.add(["GET"], "/visits", visits);
+    println!("Listening on http://localhost:{port}");
+    app.serve(format!("127.0.0.1:{port}")).await
+}
