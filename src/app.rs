@@ -57,6 +57,7 @@ pub(crate) struct Limits {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) max_connections: Option<usize>,
     pub(crate) request_timeout: Option<Duration>,
+    pub(crate) listen_backlog: u32,
 }
 
 impl Default for Limits {
@@ -68,6 +69,7 @@ impl Default for Limits {
             shutdown_timeout: Duration::from_secs(10),
             max_connections: None,
             request_timeout: None,
+            listen_backlog: 1024,
         }
     }
 }
@@ -158,6 +160,16 @@ impl Application {
         self
     }
 
+    /// The listen backlog [`serve`](Self::serve) binds with: how many connections the kernel
+    /// queues while the server is busy accepting. The standard library's 128 overflows when
+    /// thousands of event-stream clients reconnect at once after a restart (each overflow
+    /// costs the client a one-second SYN retry). Default 1024; the kernel caps it at
+    /// `net.core.somaxconn`.
+    pub fn listen_backlog(&mut self, backlog: u32) -> &mut Self {
+        self.limits.listen_backlog = backlog;
+        self
+    }
+
     /// Turns the application into a hyper [`Service`](hyper::service::Service), to mount it
     /// in a server of your own or call it in-process. Lifespan handlers do not run.
     #[must_use]
@@ -176,12 +188,13 @@ impl Application {
         (AppService::new(shared), self.shutdown_handlers, self.limits)
     }
 
-    /// Binds `addr` and serves until Ctrl-C or SIGTERM, then shuts down gracefully.
+    /// Binds `addr` (with the [`listen_backlog`](Self::listen_backlog)) and serves until
+    /// Ctrl-C or SIGTERM, then shuts down gracefully.
     ///
     /// # Errors
     /// When `addr` cannot be bound or a startup handler fails.
     pub async fn serve(self, addr: impl ToSocketAddrs + fmt::Display) -> Result<(), Error> {
-        let listener = TcpListener::bind(&addr)
+        let listener = server::bind(&addr, self.limits.listen_backlog)
             .await
             .map_err(|e| Error::bind(addr.to_string(), e))?;
         self.serve_listener(listener).await

@@ -36,8 +36,9 @@
 //!   lead to a route for the whole path, the next one is tried.
 //! - Two routes that would match exactly the same paths with the same method are refused
 //!   when the second is added; so are malformed patterns.
-//! - Captures are percent-decoded. A path with an encoded `/` or NUL, `.` or `..` segments,
-//!   or invalid UTF-8 after decoding is refused with `400` before any route is tried.
+//! - Captures are percent-decoded. A path with a malformed `%` escape, an encoded `/` or
+//!   NUL, `.` or `..` segments, or invalid UTF-8 after decoding is refused with `400`
+//!   before any route is tried.
 //! - The trailing slash is significant: `/users` and `/users/` are different routes.
 //! - A lookup walks one tree node per path segment and finds literal children by hash, so
 //!   its cost does not grow with the number of routes.
@@ -434,6 +435,9 @@ fn check_path(path: &str) -> Result<(), &'static str> {
         return Ok(());
     }
     for raw in path.split('/') {
+        if !is_well_encoded(raw) {
+            return Err("invalid percent-encoding in the path");
+        }
         let decoded: Cow<'_, [u8]> = percent_decode_str(raw).into();
         if decoded.contains(&b'/') {
             return Err("encoded '/' in the path");
@@ -449,6 +453,22 @@ fn check_path(path: &str) -> Result<(), &'static str> {
         }
     }
     Ok(())
+}
+
+/// Whether every `%` starts a two-digit hex escape.
+fn is_well_encoded(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let mut at = 0;
+    while let Some(offset) = bytes[at..].iter().position(|&b| b == b'%') {
+        let escape = at + offset;
+        match bytes.get(escape + 1..escape + 3) {
+            Some([high, low]) if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() => {
+                at = escape + 3
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// A method given to [`HttpRouter::add`]: `&str`, `String` or [`Method`].
@@ -692,6 +712,9 @@ mod tests {
             "/u/%FF",
             "/u/a%00",
             "/files/./x",
+            "/u/%zz",
+            "/u/a%2",
+            "/u/%",
         ] {
             assert!(
                 matches!(router.resolve(&Method::GET, path), Resolution::BadPath(_)),

@@ -1,0 +1,256 @@
+//! Connection floods: 10,000 idle keep-alive connections and 5,000 open event streams on one
+//! server process, all still served, with the server's memory per connection printed.
+//!
+//! The clients run in a second process (this same binary, re-run in client mode), so the
+//! server's RSS is measured alone and each process stays within its open-file limit.
+//! `harness = false`: `main` runs the two scenarios one after the other, because memory
+//! figures mean nothing while other tests run in the process.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use bareasgi::sse::{Event, EventStream};
+use bareasgi::{Application, HttpRequest};
+use futures_util::future::join_all;
+use futures_util::stream;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::{broadcast, oneshot};
+
+const IDLE_CONNECTIONS: usize = 10_000;
+const EVENT_STREAMS: usize = 5_000;
+const CLIENT_MODE: &str = "BAREASGI_FLOOD_CLIENT";
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    raise_fd_limit();
+    if let Ok(mode) = std::env::var(CLIENT_MODE) {
+        runtime.block_on(client_process(&mode));
+        return;
+    }
+    runtime.block_on(idle_keep_alive_connections_are_all_still_served());
+    runtime.block_on(open_event_streams_all_receive_an_event());
+    println!("flood: ok");
+}
+
+fn raise_fd_limit() {
+    let limit = rlimit::increase_nofile_limit(u64::MAX).expect("cannot raise the open-file limit");
+    let needed = IDLE_CONNECTIONS as u64 + 1000;
+    assert!(
+        limit >= needed,
+        "the open-file limit is {limit}; the flood tests need {needed} per process"
+    );
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))
+        .unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A server on a free port, stopped when the returned sender is dropped.
+async fn serve(app: Application) -> (SocketAddr, oneshot::Sender<()>) {
+    // The backlog `Application::serve` uses; `TcpListener::bind`'s 128 overflows in bursts.
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1024).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.serve_with_shutdown(listener, async move {
+        let _ = stopped.await;
+    }));
+    (addr, stop)
+}
+
+/// The client process, talking over its stdin and stdout.
+struct Clients {
+    _child: Child,
+    commands: ChildStdin,
+    replies: tokio::io::Lines<BufReader<ChildStdout>>,
+}
+
+impl Clients {
+    fn spawn(mode: &str, addr: SocketAddr, count: usize) -> Self {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env(CLIENT_MODE, format!("{mode} {addr} {count}"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let commands = child.stdin.take().unwrap();
+        let replies = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self {
+            _child: child,
+            commands,
+            replies,
+        }
+    }
+
+    async fn expect(&mut self, line: &str) {
+        let reply = tokio::time::timeout(Duration::from_secs(60), self.replies.next_line()).await;
+        let reply =
+            reply.unwrap_or_else(|_| panic!("no {line:?} from the client process within 60 s"));
+        assert_eq!(reply.unwrap().as_deref(), Some(line));
+    }
+
+    async fn send(&mut self, command: &str) {
+        self.commands
+            .write_all(format!("{command}\n").as_bytes())
+            .await
+            .unwrap();
+    }
+}
+
+async fn idle_keep_alive_connections_are_all_still_served() {
+    let mut app = Application::new();
+    app.http_router
+        .add(["GET"], "/", |_req: HttpRequest| async { "Hello, World!" });
+    let (addr, _stop) = serve(app).await;
+    let before = rss_kib();
+    let started = Instant::now();
+    let mut clients = Clients::spawn("idle", addr, IDLE_CONNECTIONS);
+    clients.expect("ready").await;
+    let grown = rss_kib().saturating_sub(before);
+    let per_connection = grown as f64 / IDLE_CONNECTIONS as f64;
+    println!(
+        "{IDLE_CONNECTIONS} idle keep-alive connections opened in {:.1?}: server RSS +{grown} KiB, {per_connection:.1} KiB each",
+        started.elapsed()
+    );
+    clients.send("check").await;
+    clients.expect("checked").await;
+    let mut fresh = TcpStream::connect(addr).await.unwrap();
+    request(
+        &mut fresh,
+        "GET / HTTP/1.1\r\nhost: x\r\n\r\n",
+        "Hello, World!",
+    )
+    .await;
+    assert!(
+        per_connection < 32.0,
+        "{per_connection:.1} KiB per idle connection"
+    );
+}
+
+async fn open_event_streams_all_receive_an_event() {
+    let (sender, _) = broadcast::channel::<String>(16);
+    let subscribe = sender.clone();
+    let mut app = Application::new();
+    app.http_router
+        .add(["GET"], "/events", move |_req: HttpRequest| {
+            let receiver = subscribe.subscribe();
+            async move {
+                EventStream::new(stream::unfold(receiver, |mut receiver| async move {
+                    let text = receiver.recv().await.ok()?;
+                    Some((Event::data(text), receiver))
+                }))
+            }
+        });
+    let (addr, _stop) = serve(app).await;
+    let before = rss_kib();
+    let mut clients = Clients::spawn("events", addr, EVENT_STREAMS);
+    clients.expect("ready").await;
+    let grown = rss_kib().saturating_sub(before);
+    let per_stream = grown as f64 / EVENT_STREAMS as f64;
+    assert_eq!(sender.receiver_count(), EVENT_STREAMS);
+    let started = Instant::now();
+    sender.send("ping".into()).unwrap();
+    clients.send("expect ping").await;
+    clients.expect("received").await;
+    println!(
+        "{EVENT_STREAMS} open event streams: server RSS +{grown} KiB, {per_stream:.1} KiB each; \
+         one event reached all of them in {:.1?}",
+        started.elapsed()
+    );
+    assert!(
+        per_stream < 32.0,
+        "{per_stream:.1} KiB per open event stream"
+    );
+}
+
+/// Writes `text` and reads until `needle` has been seen.
+async fn request(socket: &mut TcpStream, text: &str, needle: &str) {
+    socket.write_all(text.as_bytes()).await.unwrap();
+    read_until(socket, needle).await;
+}
+
+async fn read_until(socket: &mut TcpStream, needle: &str) {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(30), async {
+        while !String::from_utf8_lossy(&received).contains(needle) {
+            let n = socket.read(&mut buffer).await.unwrap();
+            assert!(
+                n > 0,
+                "closed before {needle:?}: {}",
+                String::from_utf8_lossy(&received)
+            );
+            received.extend_from_slice(&buffer[..n]);
+        }
+    })
+    .await;
+    read.unwrap_or_else(|_| panic!("no {needle:?} within 30 s"));
+}
+
+/// Client mode: open the connections, report "ready", then answer commands from stdin.
+async fn client_process(mode: &str) {
+    let mut words = mode.split(' ');
+    let (kind, addr, count) = (
+        words.next().unwrap(),
+        words.next().unwrap(),
+        words.next().unwrap(),
+    );
+    let addr: SocketAddr = addr.parse().unwrap();
+    let count: usize = count.parse().unwrap();
+    let (path, needle) = if kind == "idle" {
+        ("/", "Hello, World!")
+    } else {
+        ("/events", "\r\n\r\n")
+    };
+    let first = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let mut sockets = Vec::with_capacity(count);
+    // In batches: the listen backlog is finite.
+    for batch in 0..count.div_ceil(500) {
+        let size = 500.min(count - batch * 500);
+        sockets.extend(
+            join_all((0..size).map(|_| async {
+                let mut socket = TcpStream::connect(addr).await.unwrap();
+                request(&mut socket, &first, needle).await;
+                socket
+            }))
+            .await,
+        );
+    }
+    let mut stdout = tokio::io::stdout();
+    stdout.write_all(b"ready\n").await.unwrap();
+    let mut commands = BufReader::new(tokio::io::stdin()).lines();
+    while let Some(command) = commands.next_line().await.unwrap() {
+        match command.as_str() {
+            "check" => {
+                // Every 100th idle connection sends a second request on the same socket.
+                for socket in sockets.iter_mut().step_by(100) {
+                    request(socket, "GET / HTTP/1.1\r\nhost: x\r\n\r\n", "Hello, World!").await;
+                }
+                stdout.write_all(b"checked\n").await.unwrap();
+            }
+            "expect ping" => {
+                join_all(
+                    sockets
+                        .iter_mut()
+                        .map(|socket| read_until(socket, "data: ping\n\n")),
+                )
+                .await;
+                stdout.write_all(b"received\n").await.unwrap();
+            }
+            other => panic!("unknown command {other:?}"),
+        }
+    }
+}
