@@ -21,6 +21,10 @@
 //!
 //! let mut app = Application::new();
 //! app.on_startup(connect);
+//! app.on_startup(async |info: &mut TypeMap| -> Result<(), BoxError> {
+//!     info.insert(String::from("a closure works too"));
+//!     Ok(())
+//! });
 //! app.on_shutdown(disconnect);
 //! ```
 
@@ -31,7 +35,8 @@ use crate::handler::BoxFuture;
 
 /// An async lifespan function of `A` (`&mut TypeMap` at startup, `&TypeMap` at shutdown).
 ///
-/// Implemented for every `async fn(A) -> Result<(), E>` with `E: Into<BoxError>`, and for
+/// Implemented for every `async fn(A) -> Result<(), E>` with `E: Into<BoxError>`, for async
+/// closures (`async |info: &mut TypeMap| -> Result<(), BoxError> { ... }`), and for plain
 /// closures returning a future that does not borrow `A`.
 pub trait LifespanHandler<'a, A: 'a>: Send + Sync + 'static {
     /// Runs the handler.
