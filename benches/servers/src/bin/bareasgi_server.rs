@@ -1,0 +1,46 @@
+//! bareasgi: `bareasgi_server [PORT]`. The router holds 1,000 extra routes besides the three
+//! endpoints; served by `Application::serve` with its default limits.
+
+use bareasgi::{Application, Body, HttpRequest, IntoResponse};
+use bareasgi_bench_servers::{CHUNKS, HELLO, chunk, extra_routes, port};
+use futures_util::stream;
+
+async fn hello(_req: HttpRequest) -> impl IntoResponse {
+    (200, [("content-type", "text/plain")], HELLO)
+}
+
+async fn user_post(req: HttpRequest) -> impl IntoResponse {
+    let id: i64 = req.matches.parse("id").unwrap_or_default(); // checked by the router
+    let slug = req.matches.get("slug").unwrap_or_default();
+    (
+        200,
+        [("content-type", "text/plain")],
+        format!("user {id} post {slug}"),
+    )
+}
+
+async fn chunks(_req: HttpRequest) -> impl IntoResponse {
+    let chunks = stream::iter((0..CHUNKS).map(|_| chunk()));
+    (
+        200,
+        [("content-type", "application/octet-stream")],
+        Body::from_stream(chunks),
+    )
+}
+
+async fn filler(_req: HttpRequest) -> &'static str {
+    "filler"
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), bareasgi::Error> {
+    let mut app = Application::new();
+    app.http_router.add(["GET"], "/", hello);
+    app.http_router
+        .add(["GET"], "/users/{id:int}/posts/{slug}", user_post);
+    app.http_router.add(["GET"], "/stream", chunks);
+    for pattern in extra_routes() {
+        app.http_router.add(["GET"], &pattern, filler);
+    }
+    app.serve(format!("127.0.0.1:{}", port())).await
+}
