@@ -35,7 +35,8 @@
 //!   first, then `int`, `float`, `str`, and `path` last. If the preferred branch does not
 //!   lead to a route for the whole path, the next one is tried.
 //! - Two routes that would match exactly the same paths with the same method are refused
-//!   when the second is added; so are malformed patterns.
+//!   when the second is added; so are malformed patterns, and patterns with a `.` or `..`
+//!   segment, which no accepted path could reach.
 //! - Captures are percent-decoded. A path with a malformed `%` escape, an encoded `/` or
 //!   NUL, `.` or `..` segments, or invalid UTF-8 after decoding is refused with `400`
 //!   before any route is tried.

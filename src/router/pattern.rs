@@ -86,6 +86,11 @@ impl Pattern {
                 Segment::Literal(text) if text.is_empty() && !is_last => {
                     return Err(fail("empty segment ('//')".into()));
                 }
+                Segment::Literal(text) if &**text == "." || &**text == ".." => {
+                    return Err(fail(format!(
+                        "segment '{text}' can never match: paths with '.' or '..' segments are refused"
+                    )));
+                }
                 Segment::Capture {
                     kind: CaptureKind::Path,
                     name,
@@ -135,6 +140,12 @@ fn parse_segment(piece: &str) -> Result<Segment, String> {
         {
             return Err(format!(
                 "segment '{piece}' contains {bad:?}, which cannot appear in a path"
+            ));
+        }
+        if piece.contains('%') {
+            return Err(format!(
+                "segment '{piece}' contains '%': write the text decoded (paths are matched after \
+                 percent-decoding)"
             ));
         }
         return Ok(Segment::Literal(piece.into()));
@@ -262,6 +273,20 @@ mod tests {
         assert!(problem("/a/{b-c}").contains("letters, digits"));
         assert!(problem("/a?b").contains("cannot appear in a path"));
         assert!(problem("/x/id}").contains("a capture must be a whole segment"));
+        assert!(problem("/caf%C3%A9").contains("write the text decoded"));
+    }
+
+    #[test]
+    fn dot_segments_are_refused_because_no_request_path_can_reach_them() {
+        // Found by the `pattern_parse` fuzz target: "/./d" was accepted, yet `resolve`
+        // answers every path with a '.' or '..' segment with `BadPath`, so the route was
+        // silently dead.
+        assert!(problem("/./d").contains("segment '.' can never match"));
+        assert!(problem("/static/..").contains("segment '..' can never match"));
+        assert!(problem("/a/../{rest:path}").contains("can never match"));
+        for fine in ["/.well-known/x", "/a/.../b", "/x.y/.z/", "/%2e"] {
+            assert!(Pattern::parse(fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]
