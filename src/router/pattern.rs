@@ -284,7 +284,7 @@ mod tests {
         assert!(problem("/./d").contains("segment '.' can never match"));
         assert!(problem("/static/..").contains("segment '..' can never match"));
         assert!(problem("/a/../{rest:path}").contains("can never match"));
-        for fine in ["/.well-known/x", "/a/.../b", "/x.y/.z/", "/%2e"] {
+        for fine in ["/.well-known/x", "/a/.../b", "/x.y/.z/"] {
             assert!(Pattern::parse(fine).is_ok(), "{fine}");
         }
     }
