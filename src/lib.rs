@@ -66,7 +66,7 @@ pub use middleware::{Middleware, MiddlewareChain, Next, make_middleware_chain};
 pub use request::{BodyError, HttpRequest, MatchError, Matches, RequestBody};
 pub use response::{HttpResponse, IntoHeaders, IntoResponse, IntoStatus};
 pub use router::{HttpRouter, Resolution, RouteError};
-pub use service::AppService;
+pub use service::{AppService, ResponseFuture};
 pub use typemap::TypeMap;
 
 /// The text of a caught panic, for the log line.

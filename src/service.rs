@@ -26,15 +26,17 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::FutureExt;
 use http::header::{ALLOW, CONTENT_LENGTH, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::app::Limits;
 use crate::body::Body;
@@ -86,9 +88,7 @@ impl Shared {
 
 impl AppService {
     pub(crate) fn new(shared: Shared) -> Self {
-        Self {
-            shared: Arc::new(shared),
-        }
+        Self { shared: Arc::new(shared) }
     }
 
     pub(crate) fn info(&self) -> Arc<TypeMap> {
@@ -105,7 +105,50 @@ impl AppService {
         B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
         B::Error: Into<BoxError>,
     {
-        respond(self.shared.clone(), request).await
+        match self.respond(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Starts answering: builds the [`HttpRequest`], runs the middlewares and the routed
+    /// handler up to their first await, and returns the future of the rest.
+    fn respond<B>(&self, request: Request<B>) -> ResponseFuture
+    where
+        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let shared = &self.shared;
+        let (parts, body) = request.into_parts();
+        let is_head = parts.method == Method::HEAD;
+        // An INFO span, so that errors logged inside a handler carry the method and path with
+        // the usual subscriber settings; with no subscriber it costs one relaxed load.
+        let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
+        let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+        let req = HttpRequest::new(parts, RequestBody::new(body), shared.info.clone(), shared.body_limit);
+        let state = {
+            let _entered = span.enter();
+            // The synchronous part of a handler or middleware may panic too.
+            match catch_unwind(AssertUnwindSafe(|| shared.start(req))) {
+                Ok(state) => state,
+                Err(panic) => State::Ready(Some(panicked(&*panic))),
+            }
+        };
+        let timeout = match (&state, shared.request_timeout) {
+            (State::Running(_), Some(limit)) => Some((Box::pin(tokio::time::sleep(limit)), limit)),
+            _ => None,
+        };
+        ResponseFuture { state, timeout, is_head, shutdown: shared.shutdown.clone(), span, started }
+    }
+}
+
+impl Shared {
+    fn start(&self, req: HttpRequest) -> State {
+        if self.middlewares.is_empty() {
+            dispatch(&self.router, req)
+        } else {
+            State::Running(Next::new(self.middlewares.clone(), self.endpoint.clone()).into_future(req))
+        }
     }
 }
 
@@ -125,71 +168,10 @@ where
 {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+    type Future = ResponseFuture;
 
-    fn call(&self, request: Request<B>) -> Self::Future {
-        let shared = self.shared.clone();
-        Box::pin(async move { Ok(respond(shared, request).await) })
-    }
-}
-
-async fn respond<B>(shared: Arc<Shared>, request: Request<B>) -> Response<Body>
-where
-    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
-    B::Error: Into<BoxError>,
-{
-    let (parts, body) = request.into_parts();
-    let method = parts.method.clone();
-    // An INFO span, so that errors logged inside a handler carry the method and path with the
-    // usual subscriber settings; with no subscriber it costs one relaxed load.
-    let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
-    let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-    let req = HttpRequest::new(
-        parts,
-        RequestBody::new(body),
-        shared.info.clone(),
-        shared.body_limit,
-    );
-
-    let response = async {
-        let run = run_chain(&shared, req);
-        let response = match shared.request_timeout {
-            None => run.await,
-            Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
-                tracing::warn!(timeout = ?limit, "handler timed out; answering 503");
-                HttpResponse::text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: request timed out")
-            }),
-        };
-        if let Some(started) = started {
-            tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
-        }
-        response
-    }
-    .instrument(span)
-    .await;
-    into_hyper(response, &method, &shared.shutdown)
-}
-
-/// Runs the middlewares and the routed handler, turning a panic anywhere in them into a 500
-/// for this request only.
-async fn run_chain(shared: &Arc<Shared>, req: HttpRequest) -> HttpResponse {
-    let shared = shared.clone();
-    let chain = async move {
-        if shared.middlewares.is_empty() {
-            dispatch(&shared.router, req).await
-        } else {
-            Next::new(shared.middlewares.clone(), shared.endpoint.clone())
-                .run(req)
-                .await
-        }
-    };
-    match std::panic::AssertUnwindSafe(chain).catch_unwind().await {
-        Ok(response) => response,
-        Err(panic) => {
-            let message = crate::panic_message(&*panic);
-            tracing::error!(panic = %message, "handler panicked; answering 500");
-            HttpResponse::internal_server_error()
-        }
+    fn call(&self, request: Request<B>) -> ResponseFuture {
+        self.respond(request)
     }
 }
 
@@ -198,16 +180,18 @@ struct Dispatch(Arc<HttpRouter>);
 
 impl Handler for Dispatch {
     fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse> {
-        let router = self.0.clone();
-        Box::pin(async move { dispatch(&router, req).await })
+        match dispatch(&self.0, req) {
+            State::Running(future) => future,
+            State::Ready(response) => Box::pin(std::future::ready(response.unwrap_or_default())),
+        }
     }
 }
 
-fn dispatch(router: &HttpRouter, mut req: HttpRequest) -> Dispatched {
-    match router.resolve(req.method(), req.path()) {
+fn dispatch(router: &HttpRouter, mut req: HttpRequest) -> State {
+    let response = match router.resolve(req.method(), req.path()) {
         Resolution::Found { route, matches } => {
             req.matches = matches;
-            Dispatched::Handler(route.handler().call(req))
+            return State::Running(route.handler().call(req));
         }
         Resolution::MethodNotAllowed { allow } => {
             let mut response = if req.method() == Method::OPTIONS {
@@ -216,77 +200,96 @@ fn dispatch(router: &HttpRouter, mut req: HttpRequest) -> Dispatched {
                 HttpResponse::text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
             };
             response.headers.insert(ALLOW, allow.clone());
-            Dispatched::Ready(Some(response))
+            response
         }
-        Resolution::NotFound => {
-            Dispatched::Ready(Some(HttpResponse::text(StatusCode::NOT_FOUND, "Not Found")))
-        }
+        Resolution::NotFound => HttpResponse::text(StatusCode::NOT_FOUND, "Not Found"),
         Resolution::BadPath(problem) => {
             tracing::debug!(problem, "refused the request path");
-            Dispatched::Ready(Some(HttpResponse::text(
-                StatusCode::BAD_REQUEST,
-                format!("Bad Request: {problem}"),
-            )))
+            HttpResponse::text(StatusCode::BAD_REQUEST, format!("Bad Request: {problem}"))
         }
-    }
+    };
+    State::Ready(Some(response))
 }
 
-/// A routed request: the handler's future, or an answer the router gave itself. Awaiting it
-/// needs no allocation beyond the handler's own.
-enum Dispatched {
-    Handler(BoxFuture<'static, HttpResponse>),
+fn panicked(panic: &(dyn std::any::Any + Send)) -> HttpResponse {
+    let message = crate::panic_message(panic);
+    tracing::error!(panic = %message, "handler panicked; answering 500");
+    HttpResponse::internal_server_error()
+}
+
+/// Where a request is: answered already (by the router, or by a panic), or waiting on the
+/// handler's future.
+enum State {
     Ready(Option<HttpResponse>),
+    Running(BoxFuture<'static, HttpResponse>),
 }
 
-impl std::future::Future for Dispatched {
-    type Output = HttpResponse;
+/// The future [`AppService`] returns for each request. It is small and moved once: the
+/// handler's own future is the only allocation it holds.
+pub struct ResponseFuture {
+    state: State,
+    timeout: Option<(Pin<Box<tokio::time::Sleep>>, Duration)>,
+    is_head: bool,
+    shutdown: CancellationToken,
+    span: tracing::Span,
+    started: Option<Instant>,
+}
 
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<HttpResponse> {
-        match self.get_mut() {
-            Self::Handler(future) => future.as_mut().poll(cx),
-            Self::Ready(response) => {
-                std::task::Poll::Ready(response.take().expect("polled after completion"))
-            }
-        }
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").field("span", &self.span).finish_non_exhaustive()
     }
 }
 
-fn into_hyper(
-    response: HttpResponse,
-    method: &Method,
-    shutdown: &CancellationToken,
-) -> Response<Body> {
-    let HttpResponse {
-        status,
-        mut headers,
-        mut body,
-    } = response;
+impl Future for ResponseFuture {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let _entered = this.span.enter();
+        let response = match &mut this.state {
+            State::Ready(response) => response.take().expect("polled after completion"),
+            State::Running(future) => match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                Ok(Poll::Ready(response)) => response,
+                Err(panic) => panicked(&*panic),
+                Ok(Poll::Pending) => {
+                    let Some((sleep, limit)) = &mut this.timeout else {
+                        return Poll::Pending;
+                    };
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    tracing::warn!(timeout = ?limit, "handler timed out; answering 503");
+                    HttpResponse::text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: request timed out")
+                }
+            },
+        };
+        // Release the handler's future (and what it holds) before the body is sent.
+        this.state = State::Ready(None);
+        if let Some(started) = this.started {
+            tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
+        }
+        Poll::Ready(Ok(into_hyper(response, this.is_head, &this.shutdown)))
+    }
+}
+
+fn into_hyper(response: HttpResponse, is_head: bool, shutdown: &CancellationToken) -> Response<Body> {
+    let HttpResponse { status, mut headers, mut body } = response;
     if let Some(length) = body.exact_len() {
-        if *method == Method::HEAD {
+        if is_head {
             // HEAD gets the GET answer's headers, including the length it would have had.
             if length > 0 && !headers.contains_key(CONTENT_LENGTH) {
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
             }
         } else if let Some(declared) = headers.get(CONTENT_LENGTH)
-            && declared
-                .to_str()
-                .ok()
-                .and_then(|text| text.parse::<u64>().ok())
-                != Some(length)
+            && declared.to_str().ok().and_then(|text| text.parse::<u64>().ok()) != Some(length)
         {
             // A wrong length would corrupt the connection's framing; the body is the truth.
-            tracing::warn!(
-                ?declared,
-                length,
-                "handler set a content-length that does not match its body; fixing it"
-            );
+            tracing::warn!(?declared, length, "handler set a content-length that does not match its body; fixing it");
             headers.remove(CONTENT_LENGTH);
         }
     }
-    if *method == Method::HEAD {
+    if is_head {
         body = Body::empty();
     } else {
         body.watch_shutdown(shutdown);
