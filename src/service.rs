@@ -45,6 +45,8 @@ use crate::request::{HttpRequest, RequestBody};
 use crate::response::HttpResponse;
 use crate::router::{HttpRouter, Resolution};
 use crate::typemap::TypeMap;
+#[cfg(feature = "ws")]
+use crate::ws::{WsRouter, WsRuntime};
 
 /// The application as a cheaply cloneable hyper [`Service`](hyper::service::Service).
 #[derive(Clone)]
@@ -53,7 +55,7 @@ pub struct AppService {
 }
 
 pub(crate) struct Shared {
-    router: Arc<HttpRouter>,
+    routes: Arc<Routes>,
     middlewares: Arc<[Arc<dyn Middleware>]>,
     /// Routing as the innermost link of the middleware chain.
     endpoint: Arc<dyn Handler>,
@@ -61,25 +63,42 @@ pub(crate) struct Shared {
     body_limit: usize,
     request_timeout: Option<Duration>,
     pub(crate) shutdown: CancellationToken,
+    #[cfg(feature = "ws")]
+    pub(crate) ws: Arc<WsRuntime>,
+}
+
+/// Both routers; routing picks between them.
+#[derive(Debug)]
+struct Routes {
+    http: HttpRouter,
+    #[cfg(feature = "ws")]
+    ws: WsRouter,
 }
 
 impl Shared {
     pub(crate) fn new(
         router: HttpRouter,
+        #[cfg(feature = "ws")] (ws_router, ws): (WsRouter, Arc<WsRuntime>),
         middlewares: Vec<Arc<dyn Middleware>>,
         info: TypeMap,
         limits: &Limits,
         shutdown: CancellationToken,
     ) -> Self {
-        let router = Arc::new(router);
+        let routes = Arc::new(Routes {
+            http: router,
+            #[cfg(feature = "ws")]
+            ws: ws_router,
+        });
         Self {
-            endpoint: Arc::new(Dispatch(router.clone())),
-            router,
+            endpoint: Arc::new(Dispatch(routes.clone())),
+            routes,
             middlewares: middlewares.into(),
             info: Arc::new(info),
             body_limit: limits.body_limit,
             request_timeout: limits.request_timeout,
             shutdown,
+            #[cfg(feature = "ws")]
+            ws,
         }
     }
 }
@@ -99,6 +118,11 @@ impl AppService {
         &self.shared.shutdown
     }
 
+    #[cfg(feature = "ws")]
+    pub(crate) fn ws_runtime(&self) -> &WsRuntime {
+        &self.shared.ws
+    }
+
     /// Answers one request.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Body>
     where
@@ -112,7 +136,7 @@ impl AppService {
 impl fmt::Debug for AppService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppService")
-            .field("router", &self.shared.router)
+            .field("routes", &self.shared.routes)
             .field("middlewares", &self.shared.middlewares.len())
             .finish_non_exhaustive()
     }
@@ -176,7 +200,7 @@ async fn run_chain(shared: &Arc<Shared>, req: HttpRequest) -> HttpResponse {
     let shared = shared.clone();
     let chain = async move {
         if shared.middlewares.is_empty() {
-            dispatch(&shared.router, req).await
+            dispatch(&shared.routes, req).await
         } else {
             Next::new(shared.middlewares.clone(), shared.endpoint.clone())
                 .run(req)
@@ -194,20 +218,42 @@ async fn run_chain(shared: &Arc<Shared>, req: HttpRequest) -> HttpResponse {
 }
 
 /// The end of the application's middleware chain: routing.
-struct Dispatch(Arc<HttpRouter>);
+struct Dispatch(Arc<Routes>);
 
 impl Handler for Dispatch {
     fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse> {
-        let router = self.0.clone();
-        Box::pin(async move { dispatch(&router, req).await })
+        let routes = self.0.clone();
+        Box::pin(async move { dispatch(&routes, req).await })
     }
 }
 
-fn dispatch(router: &HttpRouter, mut req: HttpRequest) -> Dispatched {
-    match router.resolve(req.method(), req.path()) {
+/// Routes a request: a WebSocket handshake to `ws_router` when it has the path, anything
+/// else to `http_router`, with `426` for a plain request to a WebSocket-only path (see the
+/// `ws` module's docs).
+fn dispatch(routes: &Routes, mut req: HttpRequest) -> Dispatched {
+    #[cfg(feature = "ws")]
+    if !routes.ws.is_empty()
+        && crate::ws::asks_for_websocket(req.headers())
+        && let Resolution::Found { route, matches } = routes.ws.resolve(req.path())
+    {
+        req.matches = matches;
+        return Dispatched::Handler(route.handler().call(req));
+    }
+    match routes.http.resolve(req.method(), req.path()) {
         Resolution::Found { route, matches } => {
             req.matches = matches;
             Dispatched::Handler(route.handler().call(req))
+        }
+        #[cfg(feature = "ws")]
+        Resolution::NotFound if routes.ws.matches(req.path()) => {
+            Dispatched::Ready(Some(crate::ws::upgrade_required(req.version())))
+        }
+        #[cfg(feature = "ws")]
+        Resolution::MethodNotAllowed { .. }
+            if (req.method() == Method::GET || req.method() == Method::HEAD)
+                && routes.ws.matches(req.path()) =>
+        {
+            Dispatched::Ready(Some(crate::ws::upgrade_required(req.version())))
         }
         Resolution::MethodNotAllowed { allow } => {
             let mut response = if req.method() == Method::OPTIONS {
