@@ -12,7 +12,8 @@
 //! and waiting for its echo, for `WS_BENCH_SECS` seconds per round; the servers take turns,
 //! two rounds each. Besides round trips per second it reports the server's CPU time per
 //! round trip (from `/proc`), which still compares the servers when the client is the
-//! bottleneck. The machine is shared and noisy: compare the ratio, not the numbers.
+//! bottleneck, and the server's resident memory per idle WebSocket (`WS_BENCH_IDLE` of them
+//! held open). The machine is shared and noisy: compare the ratios, not the numbers.
 
 #[path = "../examples/ws_echo.rs"]
 #[allow(dead_code)]
@@ -36,6 +37,10 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1]),
         Some("client") => client(args[1].parse().expect("an address"), &args[2..]),
+        Some("hold") => hold(
+            args[1].parse().expect("an address"),
+            args[2].parse().expect("a count"),
+        ),
         _ => compare(),
     }
 }
@@ -92,6 +97,16 @@ fn compare() {
             totals[index].2 += cpu;
         }
     }
+    let idle = setting("WS_BENCH_IDLE", 1000);
+    let mut per_socket = Vec::new();
+    for (kind, (child, addr)) in kinds.iter().zip(&servers) {
+        let bytes = idle_memory(child.id(), *addr, idle, pinned);
+        println!(
+            "{kind:>17}: {:>6.1} KiB of server RSS per idle WebSocket ({idle} open)",
+            bytes / 1024.0
+        );
+        per_socket.push(bytes);
+    }
     for (child, _) in &mut servers {
         let _ = child.kill();
         let _ = child.wait();
@@ -106,9 +121,10 @@ fn compare() {
         );
     }
     println!(
-        "bareasgi / tokio-tungstenite: {:.2}x round trips/s, {:.2}x server CPU per round trip",
+        "bareasgi / tokio-tungstenite: {:.2}x round trips/s, {:.2}x server CPU per round trip, {:.2}x RSS per idle socket",
         rate(totals[1]) / rate(totals[0]),
-        cpu(totals[1]) / cpu(totals[0])
+        cpu(totals[1]) / cpu(totals[0]),
+        per_socket[1] / per_socket[0]
     );
 }
 
@@ -174,6 +190,64 @@ fn run_client(
             String::from_utf8_lossy(&output.stderr)
         ),
     }
+}
+
+/// How much the server's resident memory grows per open, idle WebSocket, in bytes.
+fn idle_memory(pid: u32, addr: SocketAddr, count: u64, pinned: bool) -> f64 {
+    let exe = std::env::current_exe().expect("the bench binary");
+    let mut command = if pinned {
+        let mut command = Command::new("taskset");
+        command.args(["-c", "1"]).arg(exe);
+        command
+    } else {
+        Command::new(exe)
+    };
+    let before = rss_bytes(pid);
+    let mut holder = command
+        .args(["hold", &addr.to_string(), &count.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("hold");
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the holder's report");
+    std::thread::sleep(Duration::from_millis(300));
+    let during = rss_bytes(pid);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    (during - before) / count as f64
+}
+
+fn rss_bytes(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(0.0);
+    kib * 1024.0
+}
+
+/// Opens `count` WebSockets, says so, and keeps them open until killed.
+fn hold(addr: SocketAddr, count: u64) {
+    runtime().block_on(async move {
+        let mut sockets = Vec::new();
+        for _ in 0..count {
+            let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+                .await
+                .expect("connect");
+            sockets.push(socket);
+        }
+        println!("open");
+        std::future::pending::<()>().await;
+    });
 }
 
 /// User plus system CPU time of a process so far, in seconds.

@@ -30,6 +30,9 @@ impl WsRuntime {
         shutdown: CancellationToken,
     ) -> Self {
         let config = WebSocketConfig::default()
+            // tungstenite allocates its read buffer up front: 128 KiB by default, which adds
+            // up over thousands of mostly idle sockets. Larger messages still arrive whole.
+            .read_buffer_size(16 * 1024)
             .max_message_size(Some(max_message_size))
             .max_frame_size(Some(max_message_size));
         Self {
