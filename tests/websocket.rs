@@ -774,3 +774,35 @@ async fn shutdown_drops_a_handler_that_ignores_it_after_the_timeout() {
     .await;
     assert!(ended.is_ok());
 }
+
+#[tokio::test]
+async fn a_handler_too_slow_to_decide_gets_the_request_timeout() {
+    // The wait for accept() is part of the request: past the request timeout the client gets
+    // 503 and the late accept() learns that the handshake is gone.
+    let (report, mut outcomes) = mpsc::unbounded_channel();
+    let mut app = Application::new();
+    app.request_timeout(Some(Duration::from_millis(200)));
+    app.ws_router
+        .add("/slow", move |_req: WebSocketRequest, mut ws: WebSocket| {
+            let report = report.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let _ = report.send(ws.accept(None, ()).await);
+            }
+        });
+    let server = TestServer::start(app).await;
+    assert_eq!(
+        refused(&server, format!("ws://{}/slow", server.addr))
+            .await
+            .status(),
+        503
+    );
+    let outcome = tokio::time::timeout(LIMIT, outcomes.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(outcome, Err(WebSocketError::HandshakeAbandoned)),
+        "{outcome:?}"
+    );
+}

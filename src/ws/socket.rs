@@ -27,7 +27,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
-use tokio_util::sync::WaitForCancellationFutureOwned;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tracing::Instrument;
 
 use super::error::WebSocketError;
@@ -70,10 +70,14 @@ const DRAIN_LIMIT: usize = 1 << 20;
 /// handshake `403 Forbidden` (`500` after a panic).
 ///
 /// `receive` is cancel-safe, so it can sit in a `tokio::select!` beside another source;
-/// it also ends the conversation with `1001` when the server shuts down.
+/// it also ends the conversation with `1001` when the server shuts down. `send` is not: a
+/// send cancelled mid-write finishes with the next one.
 pub struct WebSocket {
     state: State,
     runtime: Arc<WsRuntime>,
+    /// A child of the server's shutdown token, so that checking it on every `send` and
+    /// waiting for it on every `receive` never contends on the server-wide one.
+    shutdown_token: CancellationToken,
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     offered: Vec<String>,
 }
@@ -334,7 +338,7 @@ impl WebSocket {
             State::Pending { .. } => return Err(WebSocketError::NotAccepted),
             State::Closed { .. } => return Err(WebSocketError::Closed),
         };
-        if self.runtime.shutdown.is_cancelled() {
+        if self.shutdown_token.is_cancelled() {
             self.end(Ending::ours(
                 close_code::GOING_AWAY,
                 "server shutting down",
@@ -559,11 +563,11 @@ impl Upgrade {
             runtime,
         } = self;
         let (decide, decided) = oneshot::channel();
+        let shutdown_token = runtime.shutdown.child_token();
         let socket = WebSocket {
             state: State::Pending { decide, upgrade },
-            // A token of its own, so that waiting for shutdown on every receive does not
-            // contend on the server-wide token.
-            shutdown: Box::pin(runtime.shutdown.child_token().cancelled_owned()),
+            shutdown: Box::pin(shutdown_token.clone().cancelled_owned()),
+            shutdown_token,
             offered: req.subprotocols().map(str::to_owned).collect(),
             runtime: runtime.clone(),
         };
