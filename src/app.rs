@@ -31,6 +31,8 @@ use crate::router::HttpRouter;
 use crate::server;
 use crate::service::{AppService, Shared};
 use crate::typemap::TypeMap;
+#[cfg(feature = "ws")]
+use crate::ws::{WsMiddleware, WsRouter, WsRuntime};
 
 type StartupHandler = Box<dyn for<'a> LifespanHandler<'a, &'a mut TypeMap>>;
 type ShutdownHandler = Box<dyn for<'a> LifespanHandler<'a, &'a TypeMap>>;
@@ -39,10 +41,15 @@ type ShutdownHandler = Box<dyn for<'a> LifespanHandler<'a, &'a TypeMap>>;
 pub struct Application {
     /// The HTTP routes: `app.http_router.add(["GET"], "/", handler)`.
     pub http_router: HttpRouter,
+    /// The WebSocket routes: `app.ws_router.add("/ws", handler)`; see [`crate::ws`].
+    #[cfg(feature = "ws")]
+    pub ws_router: WsRouter,
     /// Values shared by every request (`req.info`): a database pool, a broadcast sender.
     /// Startup handlers may add to it; once serving it is read without locks.
     pub info: TypeMap,
     middlewares: Vec<Arc<dyn Middleware>>,
+    #[cfg(feature = "ws")]
+    ws_middlewares: Vec<Arc<dyn WsMiddleware>>,
     startup_handlers: Vec<StartupHandler>,
     shutdown_handlers: Vec<ShutdownHandler>,
     pub(crate) limits: Limits,
@@ -58,6 +65,8 @@ pub(crate) struct Limits {
     pub(crate) max_connections: Option<usize>,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) listen_backlog: u32,
+    #[cfg(feature = "ws")]
+    pub(crate) ws_max_message_size: usize,
 }
 
 impl Default for Limits {
@@ -70,6 +79,8 @@ impl Default for Limits {
             max_connections: None,
             request_timeout: None,
             listen_backlog: 1024,
+            #[cfg(feature = "ws")]
+            ws_max_message_size: 16 * 1024 * 1024,
         }
     }
 }
@@ -80,8 +91,12 @@ impl Application {
     pub fn new() -> Self {
         Self {
             http_router: HttpRouter::new(),
+            #[cfg(feature = "ws")]
+            ws_router: WsRouter::new(),
             info: TypeMap::new(),
             middlewares: Vec::new(),
+            #[cfg(feature = "ws")]
+            ws_middlewares: Vec::new(),
             startup_handlers: Vec::new(),
             shutdown_handlers: Vec::new(),
             limits: Limits::default(),
@@ -93,6 +108,16 @@ impl Application {
     /// middleware that rewrites the path changes which route answers.
     pub fn middleware(&mut self, middleware: impl Middleware) -> &mut Self {
         self.middlewares.push(Arc::new(middleware));
+        self
+    }
+
+    /// Adds a middleware around every WebSocket connection, run when it connects (after the
+    /// HTTP middlewares, which see the handshake too) and before its handler decides; it may
+    /// refuse with any HTTP response. The first added is the outermost. See
+    /// [`WsMiddleware`].
+    #[cfg(feature = "ws")]
+    pub fn ws_middleware(&mut self, middleware: impl WsMiddleware) -> &mut Self {
+        self.ws_middlewares.push(Arc::new(middleware));
         self
     }
 
@@ -170,6 +195,14 @@ impl Application {
         self
     }
 
+    /// The largest WebSocket message (and frame) accepted, in bytes; a larger one closes the
+    /// conversation with `1009 Message Too Big`. Default 16 MiB.
+    #[cfg(feature = "ws")]
+    pub fn ws_max_message_size(&mut self, bytes: usize) -> &mut Self {
+        self.limits.ws_max_message_size = bytes;
+        self
+    }
+
     /// Turns the application into a hyper [`Service`](hyper::service::Service), to mount it
     /// in a server of your own or call it in-process. Lifespan handlers do not run.
     #[must_use]
@@ -178,12 +211,25 @@ impl Application {
     }
 
     fn split(self) -> (AppService, Vec<ShutdownHandler>, Limits) {
+        let shutdown = CancellationToken::new();
+        #[cfg(feature = "ws")]
+        let ws = {
+            let runtime = Arc::new(WsRuntime::new(
+                self.limits.ws_max_message_size,
+                self.ws_middlewares,
+                shutdown.clone(),
+            ));
+            self.ws_router.start(runtime.clone());
+            (self.ws_router, runtime)
+        };
         let shared = Shared::new(
             self.http_router,
+            #[cfg(feature = "ws")]
+            ws,
             self.middlewares,
             self.info,
             &self.limits,
-            CancellationToken::new(),
+            shutdown,
         );
         (AppService::new(shared), self.shutdown_handlers, self.limits)
     }
@@ -248,9 +294,12 @@ impl Default for Application {
 
 impl fmt::Debug for Application {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Application")
-            .field("http_router", &self.http_router)
-            .field("info", &self.info)
+        let mut f = f.debug_struct("Application");
+        f.field("http_router", &self.http_router);
+        #[cfg(feature = "ws")]
+        f.field("ws_router", &self.ws_router)
+            .field("ws_middlewares", &self.ws_middlewares.len());
+        f.field("info", &self.info)
             .field("middlewares", &self.middlewares.len())
             .field("startup_handlers", &self.startup_handlers.len())
             .field("shutdown_handlers", &self.shutdown_handlers.len())

@@ -40,8 +40,9 @@
 //!
 //! The pieces, one module each: [`router`] (patterns and precedence), [`handler`],
 //! [`request`], [`response`], [`body`], [`sse`] (server-sent events), [`middleware`],
-//! [`lifespan`], [`app`] (the [`Application`] and its limits) and [`service`] (the
-//! application as a hyper `Service`).
+//! [`lifespan`], [`app`] (the [`Application`] and its limits), [`service`] (the
+//! application as a hyper `Service`) and, with the default `ws` feature, `ws`
+//! (WebSockets: `app.ws_router`).
 
 pub mod app;
 pub mod body;
@@ -56,6 +57,8 @@ mod server;
 pub mod service;
 pub mod sse;
 pub mod typemap;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use app::Application;
 pub use body::{Body, bytes_writer, text_writer};

@@ -65,6 +65,12 @@ impl HttpRequest {
         }
     }
 
+    /// The pieces a WebSocket request keeps; the body of a handshake is empty.
+    #[cfg(feature = "ws")]
+    pub(crate) fn into_ws_parts(self) -> (Parts, Matches, Arc<TypeMap>, TypeMap) {
+        (self.parts, self.matches, self.info, self.context)
+    }
+
     /// The request method.
     #[must_use]
     pub fn method(&self) -> &Method {

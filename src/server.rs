@@ -77,9 +77,10 @@ pub(crate) async fn run(
         open = connections.len(),
         "shutting down: draining connections"
     );
+    let deadline = tokio::time::Instant::now() + limits.shutdown_timeout;
     graceful.cancel();
     connections.close();
-    if tokio::time::timeout(limits.shutdown_timeout, connections.wait())
+    if tokio::time::timeout_at(deadline, connections.wait())
         .await
         .is_err()
     {
@@ -91,6 +92,13 @@ pub(crate) async fn run(
         hard_stop.cancel();
         connections.wait().await;
     }
+    // Upgraded connections have left hyper's hands; their sockets got 1001 when `graceful`
+    // was cancelled and close within the same deadline.
+    #[cfg(feature = "ws")]
+    service
+        .ws_runtime()
+        .drain(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await;
     tracing::info!("server stopped");
 }
 

@@ -47,6 +47,8 @@ use crate::request::{HttpRequest, RequestBody};
 use crate::response::HttpResponse;
 use crate::router::{HttpRouter, Resolution};
 use crate::typemap::TypeMap;
+#[cfg(feature = "ws")]
+use crate::ws::{WsRouter, WsRuntime};
 
 /// The application as a cheaply cloneable hyper [`Service`](hyper::service::Service).
 #[derive(Clone)]
@@ -55,7 +57,7 @@ pub struct AppService {
 }
 
 pub(crate) struct Shared {
-    router: Arc<HttpRouter>,
+    routes: Arc<Routes>,
     middlewares: Arc<[Arc<dyn Middleware>]>,
     /// Routing as the innermost link of the middleware chain.
     endpoint: Arc<dyn Handler>,
@@ -63,32 +65,51 @@ pub(crate) struct Shared {
     body_limit: usize,
     request_timeout: Option<Duration>,
     pub(crate) shutdown: CancellationToken,
+    #[cfg(feature = "ws")]
+    pub(crate) ws: Arc<WsRuntime>,
+}
+
+/// Both routers; routing picks between them.
+#[derive(Debug)]
+struct Routes {
+    http: HttpRouter,
+    #[cfg(feature = "ws")]
+    ws: WsRouter,
 }
 
 impl Shared {
     pub(crate) fn new(
         router: HttpRouter,
+        #[cfg(feature = "ws")] (ws_router, ws): (WsRouter, Arc<WsRuntime>),
         middlewares: Vec<Arc<dyn Middleware>>,
         info: TypeMap,
         limits: &Limits,
         shutdown: CancellationToken,
     ) -> Self {
-        let router = Arc::new(router);
+        let routes = Arc::new(Routes {
+            http: router,
+            #[cfg(feature = "ws")]
+            ws: ws_router,
+        });
         Self {
-            endpoint: Arc::new(Dispatch(router.clone())),
-            router,
+            endpoint: Arc::new(Dispatch(routes.clone())),
+            routes,
             middlewares: middlewares.into(),
             info: Arc::new(info),
             body_limit: limits.body_limit,
             request_timeout: limits.request_timeout,
             shutdown,
+            #[cfg(feature = "ws")]
+            ws,
         }
     }
 }
 
 impl AppService {
     pub(crate) fn new(shared: Shared) -> Self {
-        Self { shared: Arc::new(shared) }
+        Self {
+            shared: Arc::new(shared),
+        }
     }
 
     pub(crate) fn info(&self) -> Arc<TypeMap> {
@@ -97,6 +118,11 @@ impl AppService {
 
     pub(crate) fn shutdown_token(&self) -> &CancellationToken {
         &self.shared.shutdown
+    }
+
+    #[cfg(feature = "ws")]
+    pub(crate) fn ws_runtime(&self) -> &WsRuntime {
+        &self.shared.ws
     }
 
     /// Answers one request.
@@ -125,7 +151,12 @@ impl AppService {
         // the usual subscriber settings; with no subscriber it costs one relaxed load.
         let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-        let req = HttpRequest::new(parts, RequestBody::new(body), shared.info.clone(), shared.body_limit);
+        let req = HttpRequest::new(
+            parts,
+            RequestBody::new(body),
+            shared.info.clone(),
+            shared.body_limit,
+        );
         let state = {
             let _entered = span.enter();
             // The synchronous part of a handler or middleware may panic too.
@@ -138,16 +169,25 @@ impl AppService {
             (State::Running(_), Some(limit)) => Some((Box::pin(tokio::time::sleep(limit)), limit)),
             _ => None,
         };
-        ResponseFuture { state, timeout, is_head, shutdown: shared.shutdown.clone(), span, started }
+        ResponseFuture {
+            state,
+            timeout,
+            is_head,
+            shutdown: shared.shutdown.clone(),
+            span,
+            started,
+        }
     }
 }
 
 impl Shared {
     fn start(&self, req: HttpRequest) -> State {
         if self.middlewares.is_empty() {
-            dispatch(&self.router, req)
+            dispatch(&self.routes, req)
         } else {
-            State::Running(Next::new(self.middlewares.clone(), self.endpoint.clone()).into_future(req))
+            State::Running(
+                Next::new(self.middlewares.clone(), self.endpoint.clone()).into_future(req),
+            )
         }
     }
 }
@@ -155,7 +195,7 @@ impl Shared {
 impl fmt::Debug for AppService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppService")
-            .field("router", &self.shared.router)
+            .field("routes", &self.shared.routes)
             .field("middlewares", &self.shared.middlewares.len())
             .finish_non_exhaustive()
     }
@@ -176,7 +216,7 @@ where
 }
 
 /// The end of the application's middleware chain: routing.
-struct Dispatch(Arc<HttpRouter>);
+struct Dispatch(Arc<Routes>);
 
 impl Handler for Dispatch {
     fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse> {
@@ -187,11 +227,33 @@ impl Handler for Dispatch {
     }
 }
 
-fn dispatch(router: &HttpRouter, mut req: HttpRequest) -> State {
-    let response = match router.resolve(req.method(), req.path()) {
+/// Routes a request: a WebSocket handshake to `ws_router` when it has the path, anything
+/// else to `http_router`, with `426` for a plain request to a WebSocket-only path (see the
+/// `ws` module's docs).
+fn dispatch(routes: &Routes, mut req: HttpRequest) -> State {
+    #[cfg(feature = "ws")]
+    if !routes.ws.is_empty()
+        && crate::ws::asks_for_websocket(req.headers())
+        && let Resolution::Found { route, matches } = routes.ws.resolve(req.path())
+    {
+        req.matches = matches;
+        return State::Running(route.handler().call(req));
+    }
+    let response = match routes.http.resolve(req.method(), req.path()) {
         Resolution::Found { route, matches } => {
             req.matches = matches;
             return State::Running(route.handler().call(req));
+        }
+        #[cfg(feature = "ws")]
+        Resolution::NotFound if routes.ws.matches(req.path()) => {
+            crate::ws::upgrade_required(req.version())
+        }
+        #[cfg(feature = "ws")]
+        Resolution::MethodNotAllowed { .. }
+            if (req.method() == Method::GET || req.method() == Method::HEAD)
+                && routes.ws.matches(req.path()) =>
+        {
+            crate::ws::upgrade_required(req.version())
         }
         Resolution::MethodNotAllowed { allow } => {
             let mut response = if req.method() == Method::OPTIONS {
@@ -237,7 +299,9 @@ pub struct ResponseFuture {
 
 impl fmt::Debug for ResponseFuture {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").field("span", &self.span).finish_non_exhaustive()
+        f.debug_struct("ResponseFuture")
+            .field("span", &self.span)
+            .finish_non_exhaustive()
     }
 }
 
@@ -249,20 +313,25 @@ impl Future for ResponseFuture {
         let _entered = this.span.enter();
         let response = match &mut this.state {
             State::Ready(response) => response.take().expect("polled after completion"),
-            State::Running(future) => match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-                Ok(Poll::Ready(response)) => response,
-                Err(panic) => panicked(&*panic),
-                Ok(Poll::Pending) => {
-                    let Some((sleep, limit)) = &mut this.timeout else {
-                        return Poll::Pending;
-                    };
-                    if sleep.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
+            State::Running(future) => {
+                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(response)) => response,
+                    Err(panic) => panicked(&*panic),
+                    Ok(Poll::Pending) => {
+                        let Some((sleep, limit)) = &mut this.timeout else {
+                            return Poll::Pending;
+                        };
+                        if sleep.as_mut().poll(cx).is_pending() {
+                            return Poll::Pending;
+                        }
+                        tracing::warn!(timeout = ?limit, "handler timed out; answering 503");
+                        HttpResponse::text(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "Service Unavailable: request timed out",
+                        )
                     }
-                    tracing::warn!(timeout = ?limit, "handler timed out; answering 503");
-                    HttpResponse::text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: request timed out")
                 }
-            },
+            }
         };
         // Release the handler's future (and what it holds) before the body is sent.
         this.state = State::Ready(None);
@@ -273,8 +342,16 @@ impl Future for ResponseFuture {
     }
 }
 
-fn into_hyper(response: HttpResponse, is_head: bool, shutdown: &CancellationToken) -> Response<Body> {
-    let HttpResponse { status, mut headers, mut body } = response;
+fn into_hyper(
+    response: HttpResponse,
+    is_head: bool,
+    shutdown: &CancellationToken,
+) -> Response<Body> {
+    let HttpResponse {
+        status,
+        mut headers,
+        mut body,
+    } = response;
     if let Some(length) = body.exact_len() {
         if is_head {
             // HEAD gets the GET answer's headers, including the length it would have had.
@@ -282,10 +359,18 @@ fn into_hyper(response: HttpResponse, is_head: bool, shutdown: &CancellationToke
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
             }
         } else if let Some(declared) = headers.get(CONTENT_LENGTH)
-            && declared.to_str().ok().and_then(|text| text.parse::<u64>().ok()) != Some(length)
+            && declared
+                .to_str()
+                .ok()
+                .and_then(|text| text.parse::<u64>().ok())
+                != Some(length)
         {
             // A wrong length would corrupt the connection's framing; the body is the truth.
-            tracing::warn!(?declared, length, "handler set a content-length that does not match its body; fixing it");
+            tracing::warn!(
+                ?declared,
+                length,
+                "handler set a content-length that does not match its body; fixing it"
+            );
             headers.remove(CONTENT_LENGTH);
         }
     }

@@ -80,3 +80,11 @@ fn the_sse_clock_page_ticks_in_headless_chromium() {
     let (_server, base) = start_example("sse_clock");
     run_script("sse_clock.mjs", &base, "sse_clock.png");
 }
+
+#[cfg(feature = "ws")]
+#[test]
+#[ignore = "needs Chromium and playwright-core; .ci/run installs them and runs it"]
+fn the_ws_echo_page_echoes_in_headless_chromium() {
+    let (_server, base) = start_example("ws_echo");
+    run_script("ws_echo.mjs", &base, "ws_echo.png");
+}

@@ -1,0 +1,73 @@
+//! What every WebSocket of a running application shares: the protocol configuration, the
+//! middlewares, and the shutdown machinery.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::middleware::WsMiddleware;
+
+pub(crate) struct WsRuntime {
+    pub(crate) config: WebSocketConfig,
+    pub(crate) middlewares: Arc<[Arc<dyn WsMiddleware>]>,
+    /// Cancelled when graceful shutdown begins: open sockets close with 1001.
+    pub(crate) shutdown: CancellationToken,
+    /// Cancelled when the shutdown timeout runs out: handlers and closing handshakes still
+    /// running are dropped.
+    pub(crate) hard_stop: CancellationToken,
+    /// Handlers and closing handshakes, which outlive the HTTP connection they came from.
+    pub(crate) tasks: TaskTracker,
+}
+
+impl WsRuntime {
+    pub(crate) fn new(
+        max_message_size: usize,
+        middlewares: Vec<Arc<dyn WsMiddleware>>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let config = WebSocketConfig::default()
+            // tungstenite allocates its read buffer up front: 128 KiB by default, which adds
+            // up over thousands of mostly idle sockets. Larger messages still arrive whole.
+            .read_buffer_size(16 * 1024)
+            .max_message_size(Some(max_message_size))
+            .max_frame_size(Some(max_message_size));
+        Self {
+            config,
+            middlewares: middlewares.into(),
+            shutdown,
+            hard_stop: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        }
+    }
+
+    /// After shutdown began: waits up to `timeout` for the handlers and closing handshakes,
+    /// then drops what is left.
+    pub(crate) async fn drain(&self, timeout: Duration) {
+        self.tasks.close();
+        if tokio::time::timeout(timeout, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = self.tasks.len(),
+                "WebSockets still open after the shutdown timeout; dropping them"
+            );
+            self.hard_stop.cancel();
+            self.tasks.wait().await;
+        }
+    }
+}
+
+impl fmt::Debug for WsRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WsRuntime")
+            .field("max_message_size", &self.config.max_message_size)
+            .field("middlewares", &self.middlewares.len())
+            .field("open", &self.tasks.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,605 @@
+//! [`WebSocket`]: one conversation, from the handler's decision to accept it to its close.
+//!
+//! The handler runs in a task of its own from the moment the handshake is routed, so it can
+//! decide before the `101` goes out: [`accept`](WebSocket::accept) hands its subprotocol and
+//! headers to the waiting HTTP side (which answers `101`), then awaits hyper's upgraded
+//! connection. Every way a conversation ends — the peer's close, the handler's, a size limit,
+//! a broken connection, server shutdown — is reported once by `receive` as a
+//! [`Message::Close`]; the rest of the closing handshake runs in a background task the
+//! server's graceful shutdown waits for.
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::mem;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::oneshot;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tracing::Instrument;
+
+use super::error::WebSocketError;
+use super::handler::WsHandler;
+use super::handshake;
+use super::message::{Message, close_code};
+use super::request::WebSocketRequest;
+use super::runtime::WsRuntime;
+use crate::response::{HttpResponse, IntoHeaders, IntoResponse};
+
+type Stream = WebSocketStream<TokioIo<Upgraded>>;
+
+/// How long the closing handshake may take before the connection is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much a failed connection may still send us after our close before we stop reading.
+const DRAIN_LIMIT: usize = 1 << 20;
+
+/// A WebSocket conversation: bareASGI's `WebSocket`.
+///
+/// Call [`accept`](Self::accept) first (or [`reject`](Self::reject)); then
+/// [`receive`](Self::receive) and [`send`](Self::send) until `receive` returns a
+/// [`Message::Close`]. Pings are answered automatically while the handler receives.
+///
+/// ```
+/// use bareasgi::ws::{Message, WebSocket, WebSocketError, WebSocketRequest};
+///
+/// async fn echo(_req: WebSocketRequest, mut ws: WebSocket) -> Result<(), WebSocketError> {
+///     ws.accept(None, ()).await?;
+///     loop {
+///         match ws.receive().await? {
+///             Message::Close { .. } => return Ok(()),
+///             message => ws.send(message).await?,
+///         }
+///     }
+/// }
+/// ```
+///
+/// Dropping the socket (returning from the handler) closes an open conversation with
+/// `1000`, or `1011` when the handler panicked; dropping it before accepting answers the
+/// handshake `403 Forbidden` (`500` after a panic).
+///
+/// `receive` is cancel-safe, so it can sit in a `tokio::select!` beside another source;
+/// it also ends the conversation with `1001` when the server shuts down. `send` is not: a
+/// send cancelled mid-write finishes with the next one.
+pub struct WebSocket {
+    state: State,
+    runtime: Arc<WsRuntime>,
+    /// A child of the server's shutdown token, so that checking it on every `send` and
+    /// waiting for it on every `receive` never contends on the server-wide one.
+    shutdown_token: CancellationToken,
+    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    offered: Vec<String>,
+}
+
+enum State {
+    Pending {
+        decide: oneshot::Sender<Decision>,
+        upgrade: OnUpgrade,
+    },
+    Open(Box<Stream>),
+    Closed {
+        code: u16,
+        reason: String,
+        reported: bool,
+    },
+}
+
+/// The handler's answer to the handshake, for the HTTP side to send.
+enum Decision {
+    Accept {
+        protocol: Option<HeaderValue>,
+        headers: HeaderMap,
+    },
+    Reject(HttpResponse),
+}
+
+/// The rest of a closing handshake, run in the background.
+enum Closing {
+    /// The peer closed: send the reply tungstenite has queued.
+    Reply,
+    /// Send our close and wait for the peer's.
+    Handshake(CloseFrame),
+    /// Our close is sent: wait for the peer's.
+    AwaitReply,
+    /// The peer broke the protocol or a limit: send our close, stop writing, and read
+    /// what it still sends (without parsing it) until it hangs up, so the close frame is
+    /// not lost to a reset.
+    Fail(CloseFrame),
+    /// The connection is gone.
+    Drop,
+}
+
+/// How a conversation ended: what `receive` reports and what is left to do on the wire.
+struct Ending {
+    code: u16,
+    reason: String,
+    closing: Closing,
+}
+
+impl Ending {
+    fn ours(code: u16, reason: &str, fail: bool) -> Self {
+        let frame = close_frame(code, reason);
+        let closing = if fail {
+            Closing::Fail(frame)
+        } else {
+            Closing::Handshake(frame)
+        };
+        Self {
+            code,
+            reason: reason.to_owned(),
+            closing,
+        }
+    }
+
+    fn abnormal() -> Self {
+        Self {
+            code: close_code::ABNORMAL,
+            reason: String::new(),
+            closing: Closing::Drop,
+        }
+    }
+
+    fn from_peer(frame: Option<CloseFrame>) -> Self {
+        let (code, reason) = match frame {
+            Some(frame) => (u16::from(frame.code), frame.reason.as_str().to_owned()),
+            None => (close_code::NO_STATUS, String::new()),
+        };
+        Self {
+            code,
+            reason,
+            closing: Closing::Reply,
+        }
+    }
+
+    fn from_error(error: &WsError) -> Self {
+        tracing::debug!(%error, "WebSocket connection failed");
+        match error {
+            WsError::Capacity(_) => {
+                Self::ours(close_code::MESSAGE_TOO_BIG, "message too big", true)
+            }
+            WsError::Utf8(_) => Self::ours(
+                close_code::INVALID_DATA,
+                "invalid UTF-8 in a text message",
+                true,
+            ),
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+            | WsError::Io(_)
+            | WsError::ConnectionClosed
+            | WsError::AlreadyClosed => Self::abnormal(),
+            WsError::Protocol(_) => Self::ours(close_code::PROTOCOL_ERROR, "protocol error", true),
+            _ => Self::ours(close_code::INTERNAL_ERROR, "internal error", true),
+        }
+    }
+}
+
+fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    CloseFrame {
+        code: code.into(),
+        reason: reason.into(),
+    }
+}
+
+impl WebSocket {
+    /// Accepts the conversation: the client gets `101 Switching Protocols` with
+    /// `subprotocol` (one the client offered, see
+    /// [`WebSocketRequest::subprotocols`]) and `headers` (`()` for none, or any of the
+    /// forms a response takes: `[("set-cookie", "a=b")]`, a `HeaderMap`, ...). Returns
+    /// once the connection is a WebSocket.
+    ///
+    /// # Errors
+    /// [`WebSocketError::UnknownSubprotocol`] or [`WebSocketError::InvalidHeader`] (nothing
+    /// was sent; the handler may try again); [`WebSocketError::AlreadyAccepted`] on a second
+    /// call; [`WebSocketError::HandshakeAbandoned`] when the client went away or the
+    /// request timed out before the upgrade.
+    pub async fn accept(
+        &mut self,
+        subprotocol: Option<&str>,
+        headers: impl IntoHeaders,
+    ) -> Result<(), WebSocketError> {
+        if !matches!(self.state, State::Pending { .. }) {
+            return Err(WebSocketError::AlreadyAccepted);
+        }
+        let protocol = match subprotocol {
+            None => None,
+            Some(name) if self.offered.iter().any(|offered| offered == name) => Some(
+                HeaderValue::from_str(name)
+                    .map_err(|_| WebSocketError::UnknownSubprotocol(name.to_owned()))?,
+            ),
+            Some(name) => return Err(WebSocketError::UnknownSubprotocol(name.to_owned())),
+        };
+        let headers = headers.into_headers()?;
+        let abandoned = State::Closed {
+            code: close_code::ABNORMAL,
+            reason: String::new(),
+            reported: true,
+        };
+        let State::Pending { decide, upgrade } = mem::replace(&mut self.state, abandoned) else {
+            unreachable!("checked above");
+        };
+        decide
+            .send(Decision::Accept { protocol, headers })
+            .map_err(|_| WebSocketError::HandshakeAbandoned)?;
+        let upgraded = upgrade.await.map_err(|error| {
+            tracing::debug!(%error, "the upgrade did not complete");
+            WebSocketError::HandshakeAbandoned
+        })?;
+        let stream = WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            Role::Server,
+            Some(self.runtime.config),
+        )
+        .await;
+        self.state = State::Open(Box::new(stream));
+        Ok(())
+    }
+
+    /// Refuses the conversation with an HTTP response instead of the `101`:
+    /// `ws.reject(StatusCode::NOT_FOUND)`, `ws.reject((403, "no such room"))`.
+    ///
+    /// # Errors
+    /// [`WebSocketError::AlreadyAccepted`] when the handshake was already answered;
+    /// [`WebSocketError::HandshakeAbandoned`] when the client went away.
+    pub fn reject(&mut self, response: impl IntoResponse) -> Result<(), WebSocketError> {
+        if !matches!(self.state, State::Pending { .. }) {
+            return Err(WebSocketError::AlreadyAccepted);
+        }
+        let rejected = State::Closed {
+            code: close_code::ABNORMAL,
+            reason: String::new(),
+            reported: true,
+        };
+        let State::Pending { decide, .. } = mem::replace(&mut self.state, rejected) else {
+            unreachable!("checked above");
+        };
+        decide
+            .send(Decision::Reject(response.into_response()))
+            .map_err(|_| WebSocketError::HandshakeAbandoned)
+    }
+
+    /// The next message. Text and binary messages come whole (fragments joined), an empty
+    /// binary message stays binary. The end of the conversation, whoever ended it, comes
+    /// once as [`Message::Close`] with its code: the peer's, or the one the server sent
+    /// (`1009` over the size limit, `1002` for a protocol error, `1007` for text that is not
+    /// UTF-8, `1001` at shutdown, the handler's own after [`close`](Self::close)), or `1006`
+    /// when the connection dropped without a close.
+    ///
+    /// # Errors
+    /// [`WebSocketError::NotAccepted`] before `accept`; [`WebSocketError::Closed`] after the
+    /// close was reported.
+    pub async fn receive(&mut self) -> Result<Message, WebSocketError> {
+        loop {
+            let stream = match &mut self.state {
+                State::Open(stream) => stream,
+                State::Closed {
+                    code,
+                    reason,
+                    reported,
+                } => {
+                    if mem::replace(reported, true) {
+                        return Err(WebSocketError::Closed);
+                    }
+                    return Ok(Message::Close {
+                        code: *code,
+                        reason: mem::take(reason),
+                    });
+                }
+                State::Pending { .. } => return Err(WebSocketError::NotAccepted),
+            };
+            let shutdown = &mut self.shutdown;
+            let event = poll_fn(|cx| {
+                if shutdown.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                stream.poll_next_unpin(cx).map(Some)
+            })
+            .await;
+            let ending = match event {
+                None => Ending::ours(close_code::GOING_AWAY, "server shutting down", false),
+                Some(Some(Ok(message))) => match message {
+                    WsMessage::Text(text) => return Ok(Message::Text(text.as_str().to_owned())),
+                    WsMessage::Binary(bytes) => return Ok(Message::Binary(bytes)),
+                    WsMessage::Close(frame) => Ending::from_peer(frame),
+                    // Pings were answered by tungstenite; pongs need nothing.
+                    WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => continue,
+                },
+                Some(None) => Ending::abnormal(),
+                Some(Some(Err(error))) => Ending::from_error(&error),
+            };
+            self.end(ending);
+        }
+    }
+
+    /// Sends a text (`String`, `&str`) or binary (`Bytes`, `Vec<u8>`) message; a
+    /// [`Message::Close`] is the same as [`close`](Self::close).
+    ///
+    /// # Errors
+    /// [`WebSocketError::NotAccepted`] before `accept`; [`WebSocketError::Closed`] once the
+    /// conversation is over (after shutdown began, the socket is closed with `1001` and this
+    /// is the answer); [`WebSocketError::Connection`] when the write failed.
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), WebSocketError> {
+        let message = match message.into() {
+            Message::Text(text) => WsMessage::Text(text.into()),
+            Message::Binary(bytes) => WsMessage::Binary(bytes),
+            Message::Close { code, reason } => return self.close(code, &reason).await,
+        };
+        let stream = match &mut self.state {
+            State::Open(stream) => stream,
+            State::Pending { .. } => return Err(WebSocketError::NotAccepted),
+            State::Closed { .. } => return Err(WebSocketError::Closed),
+        };
+        if self.shutdown_token.is_cancelled() {
+            self.end(Ending::ours(
+                close_code::GOING_AWAY,
+                "server shutting down",
+                false,
+            ));
+            return Err(WebSocketError::Closed);
+        }
+        if let Err(error) = stream.send(message).await {
+            self.end(Ending::from_error(&error));
+            return Err(WebSocketError::Connection(Box::new(error)));
+        }
+        Ok(())
+    }
+
+    /// Closes the conversation with `code` (see [`close_code`]) and `reason`, returning once
+    /// the close frame is sent; the peer's reply is awaited in the background. `receive`
+    /// then reports this close once. Closing again does nothing. Before `accept`, it refuses
+    /// the handshake with `403 Forbidden`.
+    ///
+    /// # Errors
+    /// [`WebSocketError::InvalidCloseCode`] for a code that may not be sent (`1005`,
+    /// `1006`, below `1000`, ...); [`WebSocketError::CloseReasonTooLong`] past 123 bytes;
+    /// [`WebSocketError::Connection`] when the frame could not be written.
+    pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), WebSocketError> {
+        if !close_code::is_sendable(code) {
+            return Err(WebSocketError::InvalidCloseCode(code));
+        }
+        if reason.len() > 123 {
+            return Err(WebSocketError::CloseReasonTooLong);
+        }
+        let closed = State::Closed {
+            code,
+            reason: reason.to_owned(),
+            reported: false,
+        };
+        match mem::replace(&mut self.state, closed) {
+            State::Pending { decide, .. } => {
+                self.state = State::Closed {
+                    code,
+                    reason: reason.to_owned(),
+                    reported: true,
+                };
+                let forbidden = HttpResponse::text(StatusCode::FORBIDDEN, "Forbidden");
+                let _ = decide.send(Decision::Reject(forbidden));
+                Ok(())
+            }
+            State::Open(mut stream) => {
+                match WebSocketStream::close(&mut stream, Some(close_frame(code, reason))).await {
+                    Ok(()) => {
+                        self.runtime.spawn_closing(stream, Closing::AwaitReply);
+                        Ok(())
+                    }
+                    Err(error) => Err(WebSocketError::Connection(Box::new(error))),
+                }
+            }
+            previous @ State::Closed { .. } => {
+                self.state = previous;
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the conversation is open: accepted and not yet closed.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        matches!(self.state, State::Open(_))
+    }
+
+    /// The close code of a conversation that has ended, whichever side ended it; `None`
+    /// while pending or open. (bareASGI's `close_code`, which works.)
+    #[must_use]
+    pub fn close_code(&self) -> Option<u16> {
+        match self.state {
+            State::Closed { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Records the end and leaves the rest of the closing handshake to a background task.
+    fn end(&mut self, ending: Ending) {
+        let Ending {
+            code,
+            reason,
+            closing,
+        } = ending;
+        if let State::Open(stream) = mem::replace(
+            &mut self.state,
+            State::Closed {
+                code,
+                reason,
+                reported: false,
+            },
+        ) {
+            self.runtime.spawn_closing(stream, closing);
+        }
+    }
+}
+
+impl Drop for WebSocket {
+    fn drop(&mut self) {
+        let panicking = std::thread::panicking();
+        let dropped = State::Closed {
+            code: close_code::ABNORMAL,
+            reason: String::new(),
+            reported: true,
+        };
+        match mem::replace(&mut self.state, dropped) {
+            // Without a decision the HTTP side answers 403.
+            State::Pending { decide, .. } if panicking => {
+                let _ = decide.send(Decision::Reject(HttpResponse::internal_server_error()));
+            }
+            State::Open(stream) => {
+                let (code, reason) = if panicking {
+                    (close_code::INTERNAL_ERROR, "internal error")
+                } else {
+                    (close_code::NORMAL, "")
+                };
+                self.runtime
+                    .spawn_closing(stream, Closing::Handshake(close_frame(code, reason)));
+            }
+            _ => {}
+        }
+    }
+}
+
+impl fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Pending { .. } => "pending",
+            State::Open(_) => "open",
+            State::Closed { .. } => "closed",
+        };
+        f.debug_struct("WebSocket")
+            .field("state", &state)
+            .field("close_code", &self.close_code())
+            .finish()
+    }
+}
+
+impl WsRuntime {
+    fn spawn_closing(&self, stream: Box<Stream>, closing: Closing) {
+        if matches!(closing, Closing::Drop) {
+            return;
+        }
+        // Drop may run outside a runtime (a socket leaked into a runtime's teardown).
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let hard_stop = self.hard_stop.clone();
+        let finishing = async move {
+            tokio::select! {
+                biased;
+                () = hard_stop.cancelled() => {}
+                _ = tokio::time::timeout(CLOSE_TIMEOUT, finish(stream, closing)) => {}
+            }
+        };
+        self.tasks.spawn_on(finishing, &handle);
+    }
+}
+
+async fn finish(mut stream: Box<Stream>, closing: Closing) {
+    match closing {
+        Closing::Reply => {
+            let _ = stream.flush().await;
+        }
+        Closing::Handshake(frame) => {
+            if WebSocketStream::close(&mut stream, Some(frame))
+                .await
+                .is_ok()
+            {
+                await_reply(&mut stream).await;
+            }
+        }
+        Closing::AwaitReply => await_reply(&mut stream).await,
+        Closing::Fail(frame) => {
+            let _ = WebSocketStream::close(&mut stream, Some(frame)).await;
+            // tungstenite would try to buffer the rest of an oversize frame, so the bytes
+            // still coming are read raw and discarded.
+            let io = stream.get_mut();
+            let _ = io.shutdown().await;
+            let mut scratch = [0u8; 4096];
+            let mut drained = 0;
+            while drained < DRAIN_LIMIT {
+                match io.read(&mut scratch).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => drained += read,
+                }
+            }
+        }
+        Closing::Drop => {}
+    }
+    // Dropping the stream now closes the TCP connection from the server's side, as
+    // RFC 6455 §7.1.1 asks.
+}
+
+/// Reads (and drops) what the peer sends until its close arrives.
+async fn await_reply(stream: &mut Stream) {
+    while let Some(Ok(message)) = stream.next().await {
+        if message.is_close() {
+            // One more read lets tungstenite finish; it ends the stream at once.
+            let _ = stream.next().await;
+            break;
+        }
+    }
+}
+
+/// The end of the WebSocket middleware chain: runs the handler in its own task and answers
+/// the handshake with its decision.
+pub(crate) struct Upgrade {
+    pub(crate) handler: Arc<dyn WsHandler>,
+    pub(crate) accept: HeaderValue,
+    pub(crate) upgrade: OnUpgrade,
+    pub(crate) runtime: Arc<WsRuntime>,
+}
+
+impl Upgrade {
+    pub(crate) async fn open(self, req: WebSocketRequest) -> HttpResponse {
+        let Self {
+            handler,
+            accept,
+            upgrade,
+            runtime,
+        } = self;
+        let (decide, decided) = oneshot::channel();
+        let shutdown_token = runtime.shutdown.child_token();
+        let socket = WebSocket {
+            state: State::Pending { decide, upgrade },
+            shutdown: Box::pin(shutdown_token.clone().cancelled_owned()),
+            shutdown_token,
+            offered: req.subprotocols().map(str::to_owned).collect(),
+            runtime: runtime.clone(),
+        };
+        let span = tracing::info_span!("websocket", path = %req.path());
+        let hard_stop = runtime.hard_stop.clone();
+        runtime.tasks.spawn(
+            async move {
+                let run = AssertUnwindSafe(handler.call(req, socket)).catch_unwind();
+                tokio::select! {
+                    outcome = run => match outcome {
+                        Ok(Ok(())) => {}
+                        Ok(Err(error)) => match error.downcast_ref::<WebSocketError>() {
+                            Some(error) if error.is_disconnect() => tracing::debug!(%error, "WebSocket ended"),
+                            _ => tracing::error!(%error, "WebSocket handler failed"),
+                        },
+                        Err(panic) => {
+                            tracing::error!(panic = %crate::panic_message(&*panic), "WebSocket handler panicked");
+                        }
+                    },
+                    () = hard_stop.cancelled() => {
+                        tracing::debug!("WebSocket handler still running at the end of the shutdown timeout; dropped");
+                    }
+                }
+            }
+            .instrument(span),
+        );
+        match decided.await {
+            Ok(Decision::Accept { protocol, headers }) => {
+                handshake::switching_protocols(accept, protocol, headers)
+            }
+            Ok(Decision::Reject(response)) => response,
+            Err(_) => HttpResponse::text(StatusCode::FORBIDDEN, "Forbidden"),
+        }
+    }
+}
