@@ -12,6 +12,7 @@
 //! ```
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::fmt;
 use std::pin::Pin;
 use std::str::FromStr;
@@ -26,6 +27,7 @@ use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use http_body::{Body as _, Frame, SizeHint};
 use http_body_util::BodyExt;
 use http_body_util::combinators::BoxBody;
+use smallvec::SmallVec;
 
 use crate::error::BoxError;
 use crate::response::{HttpResponse, IntoResponse};
@@ -423,23 +425,50 @@ impl Stream for RequestBody {
 ///     format!("user {id}, tab {tab}")
 /// }
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Matches {
-    pairs: Vec<(Arc<str>, String)>,
+    /// The pattern's capture names; `None` when it has none (no allocation).
+    names: Option<Arc<[Arc<str>]>>,
+    /// The values one after another, so a request's captures cost one allocation;
+    /// value `i` ends at `ends[i]`.
+    text: String,
+    ends: SmallVec<[u32; 4]>,
 }
 
 impl Matches {
-    pub(crate) fn from_pairs(pairs: Vec<(Arc<str>, String)>) -> Self {
-        Self { pairs }
+    /// Matches from a route's capture `names` and its `values`, in the same order.
+    pub(crate) fn new<'v>(names: &Arc<[Arc<str>]>, values: &[Cow<'v, str>]) -> Self {
+        if values.is_empty() {
+            return Self::default();
+        }
+        let mut text = String::with_capacity(values.iter().map(|value| value.len()).sum());
+        let mut ends = SmallVec::new();
+        for value in values {
+            text.push_str(value);
+            // A path, and so the text, is far shorter than 4 GiB (the header size limit).
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        Self {
+            names: Some(names.clone()),
+            text,
+            ends,
+        }
+    }
+
+    fn value(&self, index: usize) -> &str {
+        let start = if index == 0 {
+            0
+        } else {
+            self.ends[index - 1] as usize
+        };
+        &self.text[start..self.ends[index] as usize]
     }
 
     /// The captured text for `name`.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(key, _)| &**key == name)
-            .map(|(_, value)| value.as_str())
+        let index = self.names.as_ref()?.iter().position(|key| &**key == name)?;
+        Some(self.value(index))
     }
 
     /// The capture for `name` parsed as `T` (for `{id:int}` use `i64`; for `{x:float}`,
@@ -461,21 +490,29 @@ impl Matches {
 
     /// The `(name, value)` pairs in pattern order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.pairs
+        let names = self.names.as_deref().unwrap_or_default();
+        names
             .iter()
-            .map(|(name, value)| (&**name, value.as_str()))
+            .enumerate()
+            .map(|(index, name)| (&**name, self.value(index)))
     }
 
     /// How many values were captured.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.pairs.len()
+        self.ends.len()
     }
 
     /// Whether nothing was captured.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.ends.is_empty()
+    }
+}
+
+impl fmt::Debug for Matches {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 

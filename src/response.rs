@@ -339,11 +339,14 @@ where
 {
     let mut headers = HeaderMap::with_capacity(pairs.len());
     for (name, value) in pairs {
-        let header_name =
-            HeaderName::from_bytes(name.as_header_bytes()).map_err(|_| InvalidHeader {
+        let bytes = name.as_header_bytes();
+        let header_name = match well_known_name(bytes) {
+            Some(known) => known,
+            None => HeaderName::from_bytes(bytes).map_err(|_| InvalidHeader {
                 name: name.lossy_name(),
                 value_is_bad: false,
-            })?;
+            })?,
+        };
         let header_value = value.into_header_value().ok_or_else(|| InvalidHeader {
             name: header_name.as_str().to_owned(),
             value_is_bad: true,
@@ -385,8 +388,40 @@ impl HeaderPart for &str {
         self.as_bytes()
     }
     fn into_header_value(self) -> Option<HeaderValue> {
-        HeaderValue::from_str(self).ok()
+        well_known_value(self).or_else(|| HeaderValue::from_str(self).ok())
     }
+}
+
+// Most responses set the same few headers to the same few values. Recognising them skips
+// `HeaderName::from_bytes`'s general parse and `HeaderValue::from_str`'s copy to the heap:
+// a few hundred instructions of a hello-world request.
+
+fn well_known_name(name: &[u8]) -> Option<HeaderName> {
+    use http::header;
+    Some(match name {
+        b"content-type" => header::CONTENT_TYPE,
+        b"cache-control" => header::CACHE_CONTROL,
+        b"location" => header::LOCATION,
+        b"set-cookie" => header::SET_COOKIE,
+        b"content-length" => header::CONTENT_LENGTH,
+        b"connection" => header::CONNECTION,
+        _ => return None,
+    })
+}
+
+fn well_known_value(value: &str) -> Option<HeaderValue> {
+    Some(HeaderValue::from_static(match value {
+        "text/plain" => "text/plain",
+        "text/plain; charset=utf-8" => "text/plain; charset=utf-8",
+        "text/html" => "text/html",
+        "text/html; charset=utf-8" => "text/html; charset=utf-8",
+        "application/json" => "application/json",
+        "text/event-stream" => "text/event-stream",
+        "application/octet-stream" => "application/octet-stream",
+        "no-cache" => "no-cache",
+        "no-store" => "no-store",
+        _ => return None,
+    }))
 }
 
 impl HeaderPart for String {

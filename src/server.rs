@@ -9,7 +9,10 @@
 //! `end_on_shutdown`; after the shutdown timeout, drop whatever is still open.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -130,18 +133,81 @@ async fn serve_connection(
     }
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     tokio::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        () = graceful.cancelled() => {
+    let mut graceful = LazySignal::new(graceful.cancelled_owned());
+    let mut hard_stop = LazySignal::new(hard_stop.cancelled_owned());
+    let mut draining = false;
+    let result = std::future::poll_fn(|cx| {
+        if !draining && graceful.fired(cx) {
+            draining = true;
             connection.as_mut().graceful_shutdown();
-            tokio::select! {
-                result = connection.as_mut() => result,
-                () = hard_stop.cancelled() => return,
-            }
         }
-    };
+        if draining && hard_stop.fired(cx) {
+            return Poll::Ready(Ok(()));
+        }
+        connection.as_mut().poll(cx)
+    })
+    .await;
     if let Err(error) = result {
         tracing::debug!(%error, "connection closed with an error");
+    }
+}
+
+/// A shutdown signal checked on every poll of a connection at the cost of one atomic swap:
+/// the signal's future is polled again only after it has woken the task. (Polling a
+/// cancellation future takes a lock, and a busy connection is polled several times a
+/// request.)
+struct LazySignal<F> {
+    signal: Pin<Box<F>>,
+    woken: Option<Arc<SignalWaker>>,
+}
+
+struct SignalWaker {
+    fired: AtomicBool,
+    task: Waker,
+}
+
+impl Wake for SignalWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::Release);
+        self.task.wake_by_ref();
+    }
+}
+
+impl<F: Future<Output = ()>> LazySignal<F> {
+    fn new(signal: F) -> Self {
+        Self {
+            signal: Box::pin(signal),
+            woken: None,
+        }
+    }
+
+    fn fired(&mut self, cx: &mut Context<'_>) -> bool {
+        let waker = match &self.woken {
+            Some(waker) if waker.task.will_wake(cx.waker()) => {
+                if !waker.fired.swap(false, Ordering::Acquire) {
+                    return false;
+                }
+                waker.clone()
+            }
+            // First poll, or the task's waker changed: (re-)register.
+            _ => {
+                let waker = Arc::new(SignalWaker {
+                    fired: AtomicBool::new(false),
+                    task: cx.waker().clone(),
+                });
+                self.woken = Some(waker.clone());
+                waker
+            }
+        };
+        let waker = Waker::from(waker);
+        self.signal
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready()
     }
 }
 

@@ -173,7 +173,7 @@ impl AppService {
             state,
             timeout,
             is_head,
-            shutdown: shared.shutdown.clone(),
+            shared: shared.clone(),
             span,
             started,
         }
@@ -292,7 +292,9 @@ pub struct ResponseFuture {
     state: State,
     timeout: Option<(Pin<Box<tokio::time::Sleep>>, Duration)>,
     is_head: bool,
-    shutdown: CancellationToken,
+    // For the shutdown token, which a streamed body may need; cloning the token itself
+    // would take a lock on every request.
+    shared: Arc<Shared>,
     span: tracing::Span,
     started: Option<Instant>,
 }
@@ -338,7 +340,11 @@ impl Future for ResponseFuture {
         if let Some(started) = this.started {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
         }
-        Poll::Ready(Ok(into_hyper(response, this.is_head, &this.shutdown)))
+        Poll::Ready(Ok(into_hyper(
+            response,
+            this.is_head,
+            &this.shared.shutdown,
+        )))
     }
 }
 

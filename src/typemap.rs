@@ -22,7 +22,10 @@ use std::fmt;
 /// channel sender can be stored as it is. An empty map does not allocate.
 #[derive(Default)]
 pub struct TypeMap {
-    map: Option<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    // Boxed so that an empty map — every request's context, usually — is one pointer in the
+    // request instead of a whole `HashMap`, which the request is moved along with.
+    #[allow(clippy::box_collection)]
+    map: Option<Box<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
 }
 
 impl TypeMap {
@@ -35,7 +38,7 @@ impl TypeMap {
     /// Stores `value`, returning the value of the same type that was there before.
     pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
         self.map
-            .get_or_insert_with(HashMap::new)
+            .get_or_insert_with(Box::default)
             .insert(TypeId::of::<T>(), Box::new(value))
             .and_then(|old| old.downcast().ok().map(|boxed| *boxed))
     }

@@ -47,12 +47,13 @@
 mod pattern;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use http::{HeaderValue, Method};
 use percent_encoding::percent_decode_str;
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 pub use pattern::{CaptureKind, PatternError};
 use pattern::{Pattern, Segment};
@@ -64,10 +65,16 @@ use crate::request::Matches;
 #[derive(Default)]
 pub struct HttpRouter {
     root: Node,
+    /// The routes of all-literal patterns again, by their path: most requests to such
+    /// routes are answered by one hash lookup instead of a walk of the tree. A literal
+    /// always wins over a capture, so when this table has the path and the method, the
+    /// tree could only agree.
+    exact: FxHashMap<Box<str>, Endpoint>,
     len: usize,
 }
 
 /// One registered route: a method, a pattern and its handler.
+#[derive(Clone)]
 pub struct Route {
     method: Method,
     pattern: Arc<str>,
@@ -123,9 +130,14 @@ pub enum Resolution<'r> {
     BadPath(&'static str),
 }
 
+/// The values captured on the way down the tree; most patterns have at most four.
+type Captures<'p> = SmallVec<[Cow<'p, str>; 4]>;
+
 #[derive(Default)]
 struct Node {
-    statics: HashMap<Box<str>, Node>,
+    // FxHash: the keys are the application's own literals, so a client cannot choose
+    // colliding ones; it only picks which key to look up.
+    statics: FxHashMap<Box<str>, Node>,
     int: Option<Box<Node>>,
     float: Option<Box<Node>>,
     string: Option<Box<Node>>,
@@ -134,6 +146,7 @@ struct Node {
     endpoint: Option<Endpoint>,
 }
 
+#[derive(Clone)]
 struct Endpoint {
     routes: Vec<Route>,
     allow: HeaderValue,
@@ -214,6 +227,14 @@ impl HttpRouter {
             self.len += 1;
         }
         endpoint.allow = allow_header(&endpoint.routes);
+        let all_literal = pattern
+            .segments
+            .iter()
+            .all(|segment| matches!(segment, Segment::Literal(_)));
+        if all_literal {
+            let endpoint = endpoint.clone();
+            self.exact.insert(pattern.source.as_ref().into(), endpoint);
+        }
         Ok(())
     }
 
@@ -223,29 +244,33 @@ impl HttpRouter {
     /// [`Resolution::MethodNotAllowed`], whose `allow` the application answers with `204`.
     #[must_use]
     pub fn resolve(&self, method: &Method, path: &str) -> Resolution<'_> {
+        let encoded = path.contains('%');
         if let Err(problem) = check_path(path) {
             return Resolution::BadPath(problem);
+        }
+        // A percent-encoded path must be decoded segment by segment: the tree does that.
+        if !encoded
+            && let Some(endpoint) = self.exact.get(path)
+            && let Some(route) = endpoint.pick(method, &mut None)
+        {
+            return Resolution::Found {
+                route,
+                matches: Matches::default(),
+            };
         }
         let Some(rest) = path.strip_prefix('/') else {
             return Resolution::NotFound;
         };
-        let mut captures: Vec<Cow<'_, str>> = Vec::new();
+        let mut captures: Captures<'_> = SmallVec::new();
         let mut allowed = None;
         match self
             .root
             .find(Some(rest), method, &mut captures, &mut allowed)
         {
-            Some(route) => {
-                let pairs = route
-                    .names
-                    .iter()
-                    .cloned()
-                    .zip(captures.into_iter().map(Cow::into_owned));
-                Resolution::Found {
-                    route,
-                    matches: Matches::from_pairs(pairs.collect()),
-                }
-            }
+            Some(route) => Resolution::Found {
+                route,
+                matches: Matches::new(&route.names, &captures),
+            },
             None => match allowed {
                 Some(endpoint) => Resolution::MethodNotAllowed {
                     allow: &endpoint.allow,
@@ -335,13 +360,13 @@ impl Node {
         &'n self,
         rest: Option<&'p str>,
         method: &Method,
-        captures: &mut Vec<Cow<'p, str>>,
+        captures: &mut Captures<'p>,
         allowed: &mut Option<&'n Endpoint>,
     ) -> Option<&'n Route> {
         let Some(rest) = rest else {
             return self.endpoint.as_ref()?.pick(method, allowed);
         };
-        let (raw, next) = match rest.find('/') {
+        let (raw, next) = match rest.bytes().position(|byte| byte == b'/') {
             Some(slash) => (&rest[..slash], Some(&rest[slash + 1..])),
             None => (rest, None),
         };
