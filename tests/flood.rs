@@ -1,5 +1,6 @@
 //! Connection floods: 10,000 idle keep-alive connections and 5,000 open event streams on one
-//! server process, all still served, with the server's memory per connection printed.
+//! server process, all still served, with the server's memory per connection printed; and
+//! fifty clients that never read an endless body, which must not make the server buffer it.
 //!
 //! The clients run in a second process (this same binary, re-run in client mode), so the
 //! server's RSS is measured alone and each process stays within its open-file limit.
@@ -8,10 +9,13 @@
 
 use std::net::SocketAddr;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bareasgi::sse::{Event, EventStream};
-use bareasgi::{Application, HttpRequest};
+use bareasgi::{Application, Body, HttpRequest};
+use bytes::Bytes;
 use futures_util::future::join_all;
 use futures_util::stream;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -35,6 +39,7 @@ fn main() {
     }
     runtime.block_on(idle_keep_alive_connections_are_all_still_served());
     runtime.block_on(open_event_streams_all_receive_an_event());
+    runtime.block_on(stalled_readers_of_a_firehose_do_not_make_the_server_buffer_it());
     println!("flood: ok");
 }
 
@@ -174,6 +179,63 @@ async fn open_event_streams_all_receive_an_event() {
         per_stream < 32.0,
         "{per_stream:.1} KiB per open event stream"
     );
+}
+
+/// Fifty clients ask for an endless, always-ready body and never read: only back-pressure
+/// stops it, and the process must not buffer what the sockets cannot take.
+async fn stalled_readers_of_a_firehose_do_not_make_the_server_buffer_it() {
+    const CLIENTS: usize = 50;
+    let produced = Arc::new(AtomicUsize::new(0));
+    let counter = produced.clone();
+    let mut app = Application::new();
+    app.http_router
+        .add(["GET"], "/", |_req: HttpRequest| async { "Hello, World!" });
+    app.http_router
+        .add(["GET"], "/firehose", move |_req: HttpRequest| {
+            let counter = counter.clone();
+            async move {
+                Body::from_stream(stream::repeat_with(move || {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    Bytes::from(vec![b'x'; 64 * 1024])
+                }))
+            }
+        });
+    let (addr, _stop) = serve(app).await;
+    let before = rss_kib();
+    let mut sockets = Vec::new();
+    for _ in 0..CLIENTS {
+        let mut socket = TcpStream::connect(addr).await.unwrap();
+        socket
+            .write_all(b"GET /firehose HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        sockets.push(socket); // and never read from it
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut fresh = TcpStream::connect(addr).await.unwrap();
+    request(
+        &mut fresh,
+        "GET / HTTP/1.1\r\nhost: x\r\n\r\n",
+        "Hello, World!",
+    )
+    .await;
+    let grown = rss_kib().saturating_sub(before);
+    let per_client = produced.load(Ordering::Relaxed) / CLIENTS;
+    println!(
+        "{CLIENTS} stalled readers of an endless body: server RSS +{grown} KiB ({} KiB each); \
+         {per_client} chunks of 64 KiB produced per client, nearly all sitting in kernel socket buffers",
+        grown / CLIENTS as u64
+    );
+    // hyper's write buffer holds at most a couple of chunks per connection.
+    assert!(
+        grown < 40 * 1024,
+        "RSS grew {grown} KiB for {CLIENTS} stalled readers"
+    );
+    assert!(
+        per_client < 400,
+        "{per_client} chunks produced per stalled client: not back-pressured"
+    );
+    drop(sockets);
 }
 
 /// Writes `text` and reads until `needle` has been seen.

@@ -1,29 +1,27 @@
 //! The accept loop: connections, timeouts, limits and graceful shutdown.
 //!
-//! Each accepted socket gets `TCP_NODELAY` (so a small chunk is not held back waiting for
-//! an ACK) and is served by hyper-util's auto builder: HTTP/1.1 with keep-alive, or HTTP/2
-//! when the client starts with the HTTP/2 preface (prior knowledge, no TLS).
+//! Each accepted socket is served by [`connection::serve`]: HTTP/1.1 with keep-alive, or
+//! HTTP/2 when the client starts with the HTTP/2 preface (prior knowledge, no TLS).
 //!
 //! Shutdown: stop accepting; ask every connection to finish gracefully (HTTP/1.1 closes
 //! after the response in flight, HTTP/2 sends GOAWAY) and end the streams marked
 //! `end_on_shutdown`; after the shutdown timeout, drop whatever is still open.
 
+mod connection;
+mod signal;
+
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use tokio::net::{TcpListener, TcpSocket, TcpStream, ToSocketAddrs};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::app::Limits;
 use crate::service::AppService;
+use connection::Protocols;
 
 pub(crate) async fn run(
     listener: TcpListener,
@@ -31,7 +29,7 @@ pub(crate) async fn run(
     limits: &Limits,
     signal: impl Future<Output = ()> + Send,
 ) {
-    let builder = Arc::new(connection_builder(limits));
+    let protocols = Arc::new(Protocols::new(limits));
     let graceful = service.shutdown_token().clone();
     let hard_stop = CancellationToken::new();
     let connections = TaskTracker::new();
@@ -65,8 +63,8 @@ pub(crate) async fn run(
                 }
             },
         };
-        connections.spawn(serve_connection(
-            builder.clone(),
+        connections.spawn(connection::serve(
+            protocols.clone(),
             stream,
             service.clone(),
             graceful.clone(),
@@ -103,112 +101,6 @@ pub(crate) async fn run(
         .drain(deadline.saturating_duration_since(tokio::time::Instant::now()))
         .await;
     tracing::info!("server stopped");
-}
-
-fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_size)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
-    builder
-}
-
-async fn serve_connection(
-    builder: Arc<auto::Builder<TokioExecutor>>,
-    stream: TcpStream,
-    service: AppService,
-    graceful: CancellationToken,
-    hard_stop: CancellationToken,
-    _slot: Option<OwnedSemaphorePermit>,
-) {
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::debug!(%error, "could not set TCP_NODELAY");
-    }
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    let mut graceful = LazySignal::new(graceful.cancelled_owned());
-    let mut hard_stop = LazySignal::new(hard_stop.cancelled_owned());
-    let mut draining = false;
-    let result = std::future::poll_fn(|cx| {
-        if !draining && graceful.fired(cx) {
-            draining = true;
-            connection.as_mut().graceful_shutdown();
-        }
-        if draining && hard_stop.fired(cx) {
-            return Poll::Ready(Ok(()));
-        }
-        connection.as_mut().poll(cx)
-    })
-    .await;
-    if let Err(error) = result {
-        tracing::debug!(%error, "connection closed with an error");
-    }
-}
-
-/// A shutdown signal checked on every poll of a connection at the cost of one atomic swap:
-/// the signal's future is polled again only after it has woken the task. (Polling a
-/// cancellation future takes a lock, and a busy connection is polled several times a
-/// request.)
-struct LazySignal<F> {
-    signal: Pin<Box<F>>,
-    woken: Option<Arc<SignalWaker>>,
-}
-
-struct SignalWaker {
-    fired: AtomicBool,
-    task: Waker,
-}
-
-impl Wake for SignalWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.fired.store(true, Ordering::Release);
-        self.task.wake_by_ref();
-    }
-}
-
-impl<F: Future<Output = ()>> LazySignal<F> {
-    fn new(signal: F) -> Self {
-        Self {
-            signal: Box::pin(signal),
-            woken: None,
-        }
-    }
-
-    fn fired(&mut self, cx: &mut Context<'_>) -> bool {
-        let waker = match &self.woken {
-            Some(waker) if waker.task.will_wake(cx.waker()) => {
-                if !waker.fired.swap(false, Ordering::Acquire) {
-                    return false;
-                }
-                waker.clone()
-            }
-            // First poll, or the task's waker changed: (re-)register.
-            _ => {
-                let waker = Arc::new(SignalWaker {
-                    fired: AtomicBool::new(false),
-                    task: cx.waker().clone(),
-                });
-                self.woken = Some(waker.clone());
-                waker
-            }
-        };
-        let waker = Waker::from(waker);
-        self.signal
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_ready()
-    }
 }
 
 /// Accept fails for two kinds of reasons: the one connection went wrong (reset before we

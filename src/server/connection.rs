@@ -1,0 +1,238 @@
+//! One connection: tell HTTP/1.1 from HTTP/2 by its first bytes, then let hyper serve it
+//! until it closes or the server shuts down.
+//!
+//! Telling the protocols apart here, rather than with hyper-util's auto builder, does two
+//! things. The wait for the first bytes is bounded by the header-read timeout (the auto
+//! builder waits forever for a client that connects and sends nothing, so such clients
+//! could hold connections open indefinitely). And an HTTP/1.1 connection's task holds only
+//! hyper's HTTP/1.1 state, not room for HTTP/2's as well: a few KiB less per idle
+//! connection.
+
+use std::io;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::CancellationToken;
+
+use super::signal::LazySignal;
+use crate::app::Limits;
+use crate::service::AppService;
+
+/// How a client using HTTP/2 without TLS must start (RFC 9113, section 3.4).
+const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// The protocol settings every connection is served with.
+pub(super) struct Protocols {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+    header_read_timeout: Option<Duration>,
+}
+
+impl Protocols {
+    pub(super) fn new(limits: &Limits) -> Self {
+        let mut http1 = http1::Builder::new();
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_size)
+            .keep_alive(true);
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        http2
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
+        Self {
+            http1,
+            http2,
+            header_read_timeout: limits.header_read_timeout,
+        }
+    }
+}
+
+/// Serves one accepted connection to the end.
+pub(super) async fn serve(
+    protocols: Arc<Protocols>,
+    mut stream: TcpStream,
+    service: AppService,
+    graceful: CancellationToken,
+    hard_stop: CancellationToken,
+    _slot: Option<OwnedSemaphorePermit>,
+) {
+    // So that a small chunk (an event) is not held back waiting for the previous one's ACK.
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "could not set TCP_NODELAY");
+    }
+    let sniffed = tokio::select! {
+        biased;
+        () = graceful.cancelled() => return,
+        sniffed = within(protocols.header_read_timeout, sniff(&mut stream)) => sniffed,
+    };
+    let (is_http2, prefix) = match sniffed {
+        Some(Ok(Some(sniffed))) => sniffed,
+        Some(Ok(None)) => return, // closed before sending anything
+        Some(Err(error)) => {
+            tracing::debug!(%error, "connection failed before its first request");
+            return;
+        }
+        None => {
+            tracing::debug!("no request within the header-read timeout; closing the connection");
+            return;
+        }
+    };
+    let io = TokioIo::new(Sniffed { prefix, stream });
+    let result = if is_http2 {
+        // Boxed: the rarer protocol does not make every connection's task bigger.
+        let mut connection = Box::pin(protocols.http2.serve_connection(io, service));
+        drive(connection.as_mut(), graceful, hard_stop).await
+    } else {
+        let connection = pin!(
+            protocols
+                .http1
+                .serve_connection(io, service)
+                .with_upgrades()
+        );
+        drive(connection, graceful, hard_stop).await
+    };
+    if let Err(error) = result {
+        tracing::debug!(%error, "connection closed with an error");
+    }
+}
+
+async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// Reads until the first bytes are, or cannot be, the HTTP/2 preface: `(is_http2, bytes
+/// read)`, or `None` when the client closed first.
+async fn sniff(stream: &mut TcpStream) -> io::Result<Option<(bool, Prefix)>> {
+    let mut prefix = Prefix {
+        bytes: [0; PREFACE.len()],
+        start: 0,
+        end: 0,
+    };
+    loop {
+        let read = stream.read(&mut prefix.bytes[prefix.end..]).await?;
+        if read == 0 {
+            return Ok(None);
+        }
+        prefix.end += read;
+        if prefix.bytes[..prefix.end] != PREFACE[..prefix.end] {
+            return Ok(Some((false, prefix)));
+        }
+        if prefix.end == PREFACE.len() {
+            return Ok(Some((true, prefix)));
+        }
+    }
+}
+
+/// Drives a connection, starting its graceful shutdown when `graceful` fires and dropping
+/// it when `hard_stop` does.
+async fn drive<C: GracefulShutdown>(
+    mut connection: Pin<&mut C>,
+    graceful: CancellationToken,
+    hard_stop: CancellationToken,
+) -> Result<(), hyper::Error> {
+    let mut graceful = LazySignal::new(graceful.cancelled_owned());
+    let mut hard_stop = LazySignal::new(hard_stop.cancelled_owned());
+    let mut draining = false;
+    std::future::poll_fn(|cx| {
+        if !draining && graceful.fired(cx) {
+            draining = true;
+            connection.as_mut().start_graceful_shutdown();
+        }
+        if draining && hard_stop.fired(cx) {
+            return Poll::Ready(Ok(()));
+        }
+        connection.as_mut().poll(cx)
+    })
+    .await
+}
+
+/// A hyper connection that can be asked to finish gracefully: HTTP/1.1 closes after the
+/// response in flight, HTTP/2 sends GOAWAY and finishes its open streams.
+trait GracefulShutdown: Future<Output = Result<(), hyper::Error>> {
+    fn start_graceful_shutdown(self: Pin<&mut Self>);
+}
+
+type Io = TokioIo<Sniffed>;
+
+impl GracefulShutdown for http1::UpgradeableConnection<Io, AppService> {
+    fn start_graceful_shutdown(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+impl GracefulShutdown for http2::Connection<Io, AppService, TokioExecutor> {
+    fn start_graceful_shutdown(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+/// The bytes read while sniffing, handed to hyper before the rest of the stream.
+struct Prefix {
+    bytes: [u8; PREFACE.len()],
+    start: usize,
+    end: usize,
+}
+
+/// The socket, with the sniffed bytes put back in front.
+struct Sniffed {
+    prefix: Prefix,
+    stream: TcpStream,
+}
+
+impl AsyncRead for Sniffed {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let prefix = &mut self.prefix;
+        if prefix.start < prefix.end {
+            let count = (prefix.end - prefix.start).min(buf.remaining());
+            buf.put_slice(&prefix.bytes[prefix.start..prefix.start + count]);
+            prefix.start += count;
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Sniffed {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
