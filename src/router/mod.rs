@@ -461,6 +461,13 @@ fn check_path(path: &str) -> Result<(), &'static str> {
         return Ok(());
     }
     for raw in path.split('/') {
+        if !raw.contains('%') {
+            // Nothing to decode: only a dot segment could be wrong.
+            if raw == "." || raw == ".." {
+                return Err("'.' and '..' segments are not allowed in the path");
+            }
+            continue;
+        }
         if !is_well_encoded(raw) {
             return Err("invalid percent-encoding in the path");
         }
