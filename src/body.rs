@@ -34,6 +34,7 @@ use http_body::{Frame, SizeHint};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::error::BoxError;
+use crate::server::InFlight;
 
 type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
 
@@ -54,6 +55,8 @@ struct StreamBody {
     ends_on_shutdown: bool,
     /// Set by the server when the body is sent, for streams that end on shutdown.
     shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+    /// Keeps the connection's request open (no header-read timeout) while it streams.
+    _in_flight: Option<InFlight>,
 }
 
 impl Body {
@@ -108,6 +111,7 @@ impl Body {
                 stream,
                 ends_on_shutdown: false,
                 shutdown: None,
+                _in_flight: None,
             }),
         }
     }
@@ -139,11 +143,18 @@ impl Body {
         }
     }
 
-    pub(crate) fn watch_shutdown(&mut self, token: &CancellationToken) {
-        if let Kind::Stream(stream) = &mut self.kind
-            && stream.ends_on_shutdown
-        {
-            stream.shutdown = Some(Box::pin(token.clone().cancelled_owned()));
+    /// Readies a body for sending: a stream that ends on shutdown watches `token`, and a
+    /// stream keeps its request open until it is done (or dropped).
+    pub(crate) fn prepare_to_send(
+        &mut self,
+        token: &CancellationToken,
+        in_flight: Option<InFlight>,
+    ) {
+        if let Kind::Stream(stream) = &mut self.kind {
+            if stream.ends_on_shutdown {
+                stream.shutdown = Some(Box::pin(token.clone().cancelled_owned()));
+            }
+            stream._in_flight = in_flight;
         }
     }
 }

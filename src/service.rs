@@ -46,6 +46,7 @@ use crate::middleware::{Middleware, Next};
 use crate::request::{HttpRequest, RequestBody};
 use crate::response::HttpResponse;
 use crate::router::{HttpRouter, Resolution};
+use crate::server::InFlight;
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
 use crate::ws::{WsRouter, WsRuntime};
@@ -131,7 +132,7 @@ impl AppService {
         B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
         B::Error: Into<BoxError>,
     {
-        match self.respond(request).await {
+        match self.respond(request, None).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
@@ -139,7 +140,11 @@ impl AppService {
 
     /// Starts answering: builds the [`HttpRequest`], runs the middlewares and the routed
     /// handler up to their first await, and returns the future of the rest.
-    fn respond<B>(&self, request: Request<B>) -> ResponseFuture
+    pub(crate) fn respond<B>(
+        &self,
+        request: Request<B>,
+        in_flight: Option<InFlight>,
+    ) -> ResponseFuture
     where
         B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
         B::Error: Into<BoxError>,
@@ -174,6 +179,7 @@ impl AppService {
             timeout,
             is_head,
             shared: shared.clone(),
+            in_flight,
             span,
             started,
         }
@@ -211,7 +217,7 @@ where
     type Future = ResponseFuture;
 
     fn call(&self, request: Request<B>) -> ResponseFuture {
-        self.respond(request)
+        self.respond(request, None)
     }
 }
 
@@ -295,6 +301,9 @@ pub struct ResponseFuture {
     // For the shutdown token, which a streamed body may need; cloning the token itself
     // would take a lock on every request.
     shared: Arc<Shared>,
+    /// For the server's header-read timeout: this request is open until its response is
+    /// produced, or sent to the end when streamed.
+    in_flight: Option<InFlight>,
     span: tracing::Span,
     started: Option<Instant>,
 }
@@ -340,10 +349,12 @@ impl Future for ResponseFuture {
         if let Some(started) = this.started {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
         }
+        let in_flight = this.in_flight.take();
         Poll::Ready(Ok(into_hyper(
             response,
             this.is_head,
             &this.shared.shutdown,
+            in_flight,
         )))
     }
 }
@@ -352,6 +363,7 @@ fn into_hyper(
     response: HttpResponse,
     is_head: bool,
     shutdown: &CancellationToken,
+    in_flight: Option<InFlight>,
 ) -> Response<Body> {
     let HttpResponse {
         status,
@@ -383,7 +395,7 @@ fn into_hyper(
     if is_head {
         body = Body::empty();
     } else {
-        body.watch_shutdown(shutdown);
+        body.prepare_to_send(shutdown, in_flight);
     }
     let mut response = Response::new(body);
     *response.status_mut() = status;

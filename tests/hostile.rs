@@ -362,3 +362,50 @@ async fn a_client_that_connects_and_sends_nothing_is_cut_off_at_the_header_timeo
     }
     next_client_is_fine(&server).await;
 }
+
+#[tokio::test]
+async fn the_header_read_timeout_never_cuts_a_slow_handler_or_a_silent_stream() {
+    // Regression: the timeout is the connection's, so it must know a request is open.
+    let mut app = app();
+    app.header_read_timeout(Some(Duration::from_millis(200)));
+    app.http_router
+        .add(["GET"], "/long-poll", |_req: HttpRequest| async {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            "news"
+        });
+    app.http_router
+        .add(["GET"], "/silent-stream", |_req: HttpRequest| async {
+            let chunks = stream::iter(["first ", "second"]).then(|chunk| async move {
+                if chunk == "second" {
+                    tokio::time::sleep(Duration::from_millis(700)).await;
+                }
+                chunk
+            });
+            Body::from_stream(chunks)
+        });
+    let server = TestServer::start(app).await;
+    let http = client();
+    let long_poll = http
+        .get(server.url("/long-poll"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(long_poll, "news");
+    let streamed = http
+        .get(server.url("/silent-stream"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(streamed, "first second");
+    // And the same keep-alive connection still serves, being used again within the timeout.
+    assert_eq!(
+        http.get(server.url("/")).send().await.unwrap().status(),
+        200
+    );
+}

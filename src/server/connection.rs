@@ -21,6 +21,7 @@ use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
+use super::activity::{Activity, InFlight};
 use super::signal::LazySignal;
 use crate::app::Limits;
 use crate::service::AppService;
@@ -38,9 +39,9 @@ pub(super) struct Protocols {
 impl Protocols {
     pub(super) fn new(limits: &Limits) -> Self {
         let mut http1 = http1::Builder::new();
+        // The header-read timeout is kept by `drive` (see `activity`), not by hyper.
         http1
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
+            .header_read_timeout(None)
             .max_header_size(limits.max_header_size)
             .keep_alive(true);
         let mut http2 = http2::Builder::new(TokioExecutor::new());
@@ -89,15 +90,21 @@ pub(super) async fn serve(
     let result = if is_http2 {
         // Boxed: the rarer protocol does not make every connection's task bigger.
         let mut connection = Box::pin(protocols.http2.serve_connection(io, service));
-        drive(connection.as_mut(), graceful, hard_stop).await
+        drive(connection.as_mut(), &graceful, &hard_stop, None).await
     } else {
+        let activity = Arc::new(Activity::default());
+        let service = Http1Service {
+            app: service,
+            activity: activity.clone(),
+        };
         let connection = pin!(
             protocols
                 .http1
                 .serve_connection(io, service)
                 .with_upgrades()
         );
-        drive(connection, graceful, hard_stop).await
+        let head_timeout = protocols.header_read_timeout.map(|limit| (limit, activity));
+        drive(connection, &graceful, &hard_stop, head_timeout).await
     };
     if let Err(error) = result {
         tracing::debug!(%error, "connection closed with an error");
@@ -134,16 +141,30 @@ async fn sniff(stream: &mut TcpStream) -> io::Result<Option<(bool, Prefix)>> {
     }
 }
 
-/// Drives a connection, starting its graceful shutdown when `graceful` fires and dropping
-/// it when `hard_stop` does.
+/// Drives a connection, starting its graceful shutdown when `graceful` fires, dropping it
+/// when `hard_stop` does, and closing it when `head_timeout` finds it quiet (see
+/// `activity`).
 async fn drive<C: GracefulShutdown>(
     mut connection: Pin<&mut C>,
-    graceful: CancellationToken,
-    hard_stop: CancellationToken,
+    graceful: &CancellationToken,
+    hard_stop: &CancellationToken,
+    head_timeout: Option<(Duration, Arc<Activity>)>,
 ) -> Result<(), hyper::Error> {
-    let mut graceful = LazySignal::new(graceful.cancelled_owned());
-    let mut hard_stop = LazySignal::new(hard_stop.cancelled_owned());
+    let graceful = pin!(graceful.cancelled());
+    let mut graceful = LazySignal::new(graceful);
+    let hard_stop = pin!(hard_stop.cancelled());
+    let mut hard_stop = LazySignal::new(hard_stop);
     let mut draining = false;
+    let timer = pin!(tokio::time::sleep(
+        head_timeout
+            .as_ref()
+            .map_or(Duration::MAX, |(limit, _)| *limit)
+    ));
+    let mut timer = LazySignal::new(timer);
+    let mut quiet = head_timeout.map(|(limit, activity)| {
+        let snapshot = activity.quiet_since();
+        (limit, activity, snapshot)
+    });
     std::future::poll_fn(|cx| {
         if !draining && graceful.fired(cx) {
             draining = true;
@@ -152,9 +173,43 @@ async fn drive<C: GracefulShutdown>(
         if draining && hard_stop.fired(cx) {
             return Poll::Ready(Ok(()));
         }
-        connection.as_mut().poll(cx)
+        if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+            return Poll::Ready(result);
+        }
+        if let Some((limit, activity, snapshot)) = &mut quiet
+            && timer.fired(cx)
+        {
+            let now = activity.quiet_since();
+            if now.is_some() && now == *snapshot {
+                tracing::debug!(timeout = ?limit, "no request head within the header-read timeout; closing");
+                return Poll::Ready(Ok(()));
+            }
+            *snapshot = now;
+            timer.signal_mut().reset(tokio::time::Instant::now() + *limit);
+            timer.poll_now(cx);
+        }
+        Poll::Pending
     })
     .await
+}
+
+/// The application as an HTTP/1.1 connection's service: each request is counted in the
+/// connection's [`Activity`].
+#[derive(Clone)]
+struct Http1Service {
+    app: AppService,
+    activity: Arc<Activity>,
+}
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Http1Service {
+    type Response = hyper::Response<crate::Body>;
+    type Error = std::convert::Infallible;
+    type Future = crate::ResponseFuture;
+
+    fn call(&self, request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        self.app
+            .respond(request, Some(InFlight::start(&self.activity)))
+    }
 }
 
 /// A hyper connection that can be asked to finish gracefully: HTTP/1.1 closes after the
@@ -165,7 +220,7 @@ trait GracefulShutdown: Future<Output = Result<(), hyper::Error>> {
 
 type Io = TokioIo<Sniffed>;
 
-impl GracefulShutdown for http1::UpgradeableConnection<Io, AppService> {
+impl GracefulShutdown for http1::UpgradeableConnection<Io, Http1Service> {
     fn start_graceful_shutdown(self: Pin<&mut Self>) {
         self.graceful_shutdown();
     }

@@ -7,8 +7,11 @@
 //! after the response in flight, HTTP/2 sends GOAWAY) and end the streams marked
 //! `end_on_shutdown`; after the shutdown timeout, drop whatever is still open.
 
+mod activity;
 mod connection;
 mod signal;
+
+pub(crate) use activity::InFlight;
 
 use std::future::Future;
 use std::sync::Arc;
