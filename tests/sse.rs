@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bareasgi::sse::{Event, EventStream, KeepAlive};
 use bareasgi::{Application, HttpRequest};
-use common::{TestServer, client, read_until_close};
+use common::{DropGuard, TestServer, client, read_until_close};
 use eventsource_stream::Eventsource;
 use futures_util::{Stream, StreamExt, stream};
 use tokio::io::AsyncWriteExt;
@@ -169,17 +169,6 @@ async fn keep_alive_comments_fill_the_silences() {
         !silent.contains("\r\n\r\n:") && silent.ends_with("\r\n\r\n"),
         "{silent:?}"
     );
-}
-
-/// Sends the time it was dropped on the channel.
-struct DropGuard(Option<oneshot::Sender<Instant>>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        if let Some(sender) = self.0.take() {
-            let _ = sender.send(Instant::now());
-        }
-    }
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bareasgi::{Application, Body, HttpRequest, IntoResponse};
-use common::{TestServer, client, h2_client};
+use common::{DropGuard, TestServer, client, h2_client};
 use futures_util::stream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -92,17 +92,6 @@ async fn each_chunk_arrives_before_the_next_is_produced_http1() {
 #[tokio::test]
 async fn each_chunk_arrives_before_the_next_is_produced_http2() {
     assert_each_chunk_arrives_before_the_next_is_produced(h2_client()).await;
-}
-
-/// Sends on `dropped` when the stream holding it is dropped.
-struct DropGuard(Option<oneshot::Sender<Instant>>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        if let Some(dropped) = self.0.take() {
-            let _ = dropped.send(Instant::now());
-        }
-    }
 }
 
 const INTERVAL: Duration = Duration::from_millis(500);

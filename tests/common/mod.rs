@@ -5,8 +5,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bareasgi::Application;
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -110,4 +112,15 @@ pub fn status_of(reply: &str) -> u16 {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status in {reply:?}"))
+}
+
+/// Sends the time it was dropped: put one inside a stream to see when the server drops it.
+pub struct DropGuard(pub Option<oneshot::Sender<Instant>>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        if let Some(dropped) = self.0.take() {
+            let _ = dropped.send(Instant::now());
+        }
+    }
 }
