@@ -244,10 +244,10 @@ impl HttpRouter {
     /// [`Resolution::MethodNotAllowed`], whose `allow` the application answers with `204`.
     #[must_use]
     pub fn resolve(&self, method: &Method, path: &str) -> Resolution<'_> {
-        let encoded = path.contains('%');
-        if let Err(problem) = check_path(path) {
-            return Resolution::BadPath(problem);
-        }
+        let encoded = match check_path(path) {
+            Ok(encoded) => encoded,
+            Err(problem) => return Resolution::BadPath(problem),
+        };
         // A percent-encoded path must be decoded segment by segment: the tree does that.
         if !encoded
             && let Some(endpoint) = self.exact.get(path)
@@ -456,9 +456,15 @@ fn decode(raw: &str) -> Cow<'_, str> {
 }
 
 /// Refuses paths that would make captures ambiguous or unsafe to use as file names.
-fn check_path(path: &str) -> Result<(), &'static str> {
-    if !path.bytes().any(|b| b == b'%' || b == b'.') {
-        return Ok(());
+/// Returns whether the path has `%` escapes.
+fn check_path(path: &str) -> Result<bool, &'static str> {
+    let (mut encoded, mut dotted) = (false, false);
+    for byte in path.bytes() {
+        encoded |= byte == b'%';
+        dotted |= byte == b'.';
+    }
+    if !encoded && !dotted {
+        return Ok(false);
     }
     for raw in path.split('/') {
         if !raw.contains('%') {
@@ -485,7 +491,7 @@ fn check_path(path: &str) -> Result<(), &'static str> {
             return Err("'.' and '..' segments are not allowed in the path");
         }
     }
-    Ok(())
+    Ok(encoded)
 }
 
 /// Whether every `%` starts a two-digit hex escape.

@@ -155,16 +155,19 @@ async fn drive<C: GracefulShutdown>(
     let hard_stop = pin!(hard_stop.cancelled());
     let mut hard_stop = LazySignal::new(hard_stop);
     let mut draining = false;
-    let timer = pin!(tokio::time::sleep(
+    // Only HTTP/1.1 connections have a head timeout; the timer exists only for them.
+    let timer = pin!(
         head_timeout
             .as_ref()
-            .map_or(Duration::MAX, |(limit, _)| *limit)
-    ));
-    let mut timer = LazySignal::new(timer);
-    let mut quiet = head_timeout.map(|(limit, activity)| {
-        let snapshot = activity.quiet_since();
-        (limit, activity, snapshot)
-    });
+            .map(|(limit, _)| tokio::time::sleep(*limit))
+    );
+    let mut quiet = timer
+        .as_pin_mut()
+        .zip(head_timeout)
+        .map(|(timer, (limit, activity))| {
+            let snapshot = activity.quiet_since();
+            (LazySignal::new(timer), limit, activity, snapshot)
+        });
     std::future::poll_fn(|cx| {
         if !draining && graceful.fired(cx) {
             draining = true;
@@ -176,7 +179,7 @@ async fn drive<C: GracefulShutdown>(
         if let Poll::Ready(result) = connection.as_mut().poll(cx) {
             return Poll::Ready(result);
         }
-        if let Some((limit, activity, snapshot)) = &mut quiet
+        if let Some((timer, limit, activity, snapshot)) = &mut quiet
             && timer.fired(cx)
         {
             let now = activity.quiet_since();
