@@ -1,4 +1,5 @@
-//! [`Body`]: what a response sends — nothing, a buffer, or any stream of chunks.
+//! [`Body`]: what a response sends — nothing, a buffer, any stream of chunks, or any
+//! [`http_body::Body`] (what a tower service answers with).
 //!
 //! Every chunk a stream yields is handed to the connection at once and flushed: there is no
 //! buffering between the handler and the socket, so a server-sent event or a long-poll
@@ -21,6 +22,7 @@
 //! }
 //! ```
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -30,7 +32,9 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
-use http_body::{Frame, SizeHint};
+use http_body::{Body as _, Frame, SizeHint};
+use http_body_util::BodyExt;
+use http_body_util::combinators::UnsyncBoxBody;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::error::BoxError;
@@ -39,7 +43,8 @@ use crate::server::InFlight;
 type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
 
 /// A response body: empty, a single buffer (sent with `content-length`), or a stream of
-/// chunks (sent chunked over HTTP/1.1 and as DATA frames over HTTP/2).
+/// chunks (sent chunked over HTTP/1.1 and as DATA frames over HTTP/2; with a
+/// `content-length` when an [`http_body::Body`] knows its exact size).
 pub struct Body {
     kind: Kind,
 }
@@ -51,12 +56,21 @@ enum Kind {
 }
 
 struct StreamBody {
-    stream: BoxStream,
+    source: Source,
     ends_on_shutdown: bool,
     /// Set by the server when the body is sent, for streams that end on shutdown.
     shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     /// Keeps the connection's request open (no header-read timeout) while it streams.
     _in_flight: Option<InFlight>,
+}
+
+/// Where a streamed body's chunks come from.
+enum Source {
+    /// `from_stream`: data only, length unknown.
+    Chunks(BoxStream),
+    /// `from_http_body`: frames as the body produces them, trailers included, with its size
+    /// hint (so a known length is still sent as `content-length`).
+    Frames(UnsyncBoxBody<Bytes, BoxError>),
 }
 
 impl Body {
@@ -105,10 +119,36 @@ impl Body {
         ))
     }
 
+    /// A body that sends what any [`http_body::Body`] produces, frame by frame, as soon as
+    /// it is produced: a tower service's response body (tower-http's `ServeDir`,
+    /// `CompressionLayer`), an `http_body_util::Full`, another framework's body. Its exact
+    /// size, when it knows it, is kept (and sent as `content-length`), and so are trailers.
+    /// A `Body` given here is returned as it is.
+    pub fn from_http_body<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        if let Some(body) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Self>>() {
+            return body.take().unwrap_or_default();
+        }
+        match slot {
+            Some(body) if !body.is_end_stream() => Self::from_source(Source::Frames(
+                UnsyncBoxBody::new(body.map_err(Into::into)),
+            )),
+            _ => Self::empty(),
+        }
+    }
+
     fn from_boxed(stream: BoxStream) -> Self {
+        Self::from_source(Source::Chunks(stream))
+    }
+
+    fn from_source(source: Source) -> Self {
         Self {
             kind: Kind::Stream(StreamBody {
-                stream,
+                source,
                 ends_on_shutdown: false,
                 shutdown: None,
                 _in_flight: None,
@@ -139,6 +179,10 @@ impl Body {
         match &self.kind {
             Kind::Empty => Some(0),
             Kind::Full(bytes) => Some(bytes.len() as u64),
+            Kind::Stream(StreamBody {
+                source: Source::Frames(body),
+                ..
+            }) => body.size_hint().exact(),
             Kind::Stream(_) => None,
         }
     }
@@ -154,6 +198,15 @@ impl Body {
             if stream.ends_on_shutdown {
                 stream.shutdown = Some(Box::pin(token.clone().cancelled_owned()));
             }
+            stream._in_flight = in_flight;
+        }
+    }
+
+    /// Keeps the connection's request open while a streamed body is sent: for a body that
+    /// came out of tower layers, which [`prepare_to_send`](Self::prepare_to_send) readied
+    /// before the layers wrapped it.
+    pub(crate) fn hold_open(&mut self, in_flight: Option<InFlight>) {
+        if let Kind::Stream(stream) = &mut self.kind {
             stream._in_flight = in_flight;
         }
     }
@@ -224,15 +277,28 @@ pub fn bytes_writer(bytes: impl Into<Bytes>) -> Body {
     Body::full(bytes)
 }
 
+impl Source {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self {
+            Self::Chunks(stream) => stream
+                .as_mut()
+                .poll_next(cx)
+                .map(|chunk| chunk.map(|result| result.map(Frame::data))),
+            Self::Frames(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+}
+
 impl StreamBody {
-    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         loop {
             // A panicking stream must not take the connection task (and its other requests)
             // down with it: the panic ends this body as an error, which closes the connection.
-            let polled = catch_unwind(AssertUnwindSafe(|| self.stream.as_mut().poll_next(cx)));
+            let polled = catch_unwind(AssertUnwindSafe(|| self.source.poll_frame(cx)));
             match polled {
-                Ok(Poll::Ready(Some(Ok(chunk)))) if chunk.is_empty() => {}
-                Ok(Poll::Ready(Some(Ok(chunk)))) => return Poll::Ready(Some(Ok(chunk))),
+                Ok(Poll::Ready(Some(Ok(frame))))
+                    if frame.data_ref().is_some_and(Bytes::is_empty) => {}
+                Ok(Poll::Ready(Some(Ok(frame)))) => return Poll::Ready(Some(Ok(frame))),
                 Ok(Poll::Ready(Some(Err(error)))) => {
                     tracing::error!(%error, "response body stream failed; closing the connection");
                     return Poll::Ready(Some(Err(error)));
@@ -261,11 +327,11 @@ impl StreamBody {
 }
 
 impl Body {
-    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let polled = match &mut self.kind {
             Kind::Empty => return Poll::Ready(None),
             Kind::Full(_) => match std::mem::replace(&mut self.kind, Kind::Empty) {
-                Kind::Full(bytes) => return Poll::Ready(Some(Ok(bytes))),
+                Kind::Full(bytes) => return Poll::Ready(Some(Ok(Frame::data(bytes)))),
                 _ => unreachable!("matched Kind::Full above"),
             },
             Kind::Stream(stream) => ready!(stream.poll_chunk(cx)),
@@ -286,19 +352,30 @@ impl http_body::Body for Body {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        self.get_mut()
-            .poll_chunk(cx)
-            .map(|chunk| chunk.map(|result| result.map(Frame::data)))
+        self.get_mut().poll_chunk(cx)
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.kind, Kind::Empty)
+        match &self.kind {
+            Kind::Empty => true,
+            Kind::Stream(StreamBody {
+                source: Source::Frames(body),
+                ..
+            }) => body.is_end_stream(),
+            _ => false,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self.exact_len() {
-            Some(len) => SizeHint::with_exact(len),
-            None => SizeHint::default(),
+        match &self.kind {
+            Kind::Stream(StreamBody {
+                source: Source::Frames(body),
+                ..
+            }) => body.size_hint(),
+            _ => match self.exact_len() {
+                Some(len) => SizeHint::with_exact(len),
+                None => SizeHint::default(),
+            },
         }
     }
 }
@@ -309,14 +386,28 @@ impl Stream for Body {
     type Item = Result<Bytes, BoxError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_chunk(cx)
+        let this = self.get_mut();
+        loop {
+            return match ready!(this.poll_chunk(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => Poll::Ready(Some(Ok(data))),
+                    Err(_trailers) => continue,
+                },
+                Some(Err(error)) => Poll::Ready(Some(Err(error))),
+                None => Poll::Ready(None),
+            };
+        }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.kind {
             Kind::Empty => (0, Some(0)),
             Kind::Full(_) => (1, Some(1)),
-            Kind::Stream(stream) => (0, stream.stream.size_hint().1),
+            Kind::Stream(StreamBody {
+                source: Source::Chunks(stream),
+                ..
+            }) => (0, stream.size_hint().1),
+            Kind::Stream(_) => (0, None),
         }
     }
 }

@@ -41,7 +41,8 @@
 //! The pieces, one module each: [`router`] (patterns and precedence), [`handler`],
 //! [`request`], [`response`], [`body`], [`sse`] (server-sent events), [`middleware`],
 //! [`lifespan`], [`app`] (the [`Application`] and its limits), [`service`] (the
-//! application as a hyper `Service`) and, with the default `ws` feature, `ws`
+//! application as a tower and a hyper `Service`), [`tower`] (tower layers around the
+//! application, tower services mounted in it) and, with the default `ws` feature, `ws`
 //! (WebSockets: `app.ws_router`).
 
 pub mod app;
@@ -56,6 +57,7 @@ pub mod router;
 mod server;
 pub mod service;
 pub mod sse;
+pub mod tower;
 pub mod typemap;
 #[cfg(feature = "ws")]
 pub mod ws;

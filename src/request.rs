@@ -67,6 +67,11 @@ impl HttpRequest {
         }
     }
 
+    /// The request as the `http` crate models it, for a mounted tower service.
+    pub(crate) fn into_http(self) -> http::Request<RequestBody> {
+        http::Request::from_parts(self.parts, self.body)
+    }
+
     /// The pieces a WebSocket request keeps; the body of a handshake is empty.
     #[cfg(feature = "ws")]
     pub(crate) fn into_ws_parts(self) -> (Parts, Matches, Arc<TypeMap>, TypeMap) {
@@ -267,6 +272,7 @@ impl BodyError {
         match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Read(error) if is_length_limit(error) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Read(_) | Self::InvalidUtf8 | Self::Json(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -276,12 +282,22 @@ impl fmt::Display for BodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TooLarge { limit } => write!(f, "request body is larger than {limit} bytes"),
+            Self::Read(error) if is_length_limit(error) => {
+                f.write_str("request body is larger than the limit")
+            }
             Self::Read(_) => f.write_str("failed to read the request body"),
             Self::InvalidUtf8 => f.write_str("request body is not valid UTF-8"),
             Self::Json(problem) => write!(f, "invalid JSON body: {problem}"),
             Self::UnsupportedMediaType => f.write_str("expected content-type application/json"),
         }
     }
+}
+
+/// Whether a read failed on a length limit a tower layer set (tower-http's
+/// `RequestBodyLimitLayer` wraps the body in `http_body_util::Limited`): that is a `413`
+/// too, not a broken body.
+fn is_length_limit(error: &BoxError) -> bool {
+    error.is::<http_body_util::LengthLimitError>()
 }
 
 impl std::error::Error for BodyError {

@@ -1,28 +1,32 @@
-//! [`AppService`]: the application as a hyper `Service` — the flow of one request.
+//! [`AppService`]: the application as a tower and a hyper `Service` — the flow of one
+//! request.
 //!
 //! ```text
-//! Request --> HttpRequest --> middlewares --> router.resolve --> handler --> HttpResponse --> Response
+//! Request --> [tower layers] --> HttpRequest --> middlewares --> router.resolve
+//!         --> handler or mounted service --> HttpResponse --> Response
 //! ```
 //!
-//! It can be called in-process, without a socket:
+//! It can be called in-process, without a socket, as a tower `Service`:
 //!
 //! ```
 //! use bareasgi::Application;
 //! use http::Request;
 //! use http_body_util::{BodyExt, Empty};
-//! use hyper::service::Service;
+//! use tower::ServiceExt;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let mut app = Application::new();
 //! app.http_router.add(["GET"], "/", |_req| async { "hi" });
-//! let service = app.into_service();
 //! let request = Request::get("/").body(Empty::<bytes::Bytes>::new()).unwrap();
-//! let response = service.call(request).await.unwrap();
+//! let response = app.into_service().oneshot(request).await.unwrap();
 //! assert_eq!(response.status(), 200);
 //! assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "hi");
 //! # }
 //! ```
+//!
+//! or as a hyper `Service` (`hyper::service::Service::call(&service, request)`), to serve it
+//! with hyper-util yourself.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -43,18 +47,23 @@ use crate::body::Body;
 use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
 use crate::middleware::{Middleware, Next};
-use crate::request::{HttpRequest, RequestBody};
+use crate::request::HttpRequest;
 use crate::response::HttpResponse;
 use crate::router::{HttpRouter, Resolution};
 use crate::server::InFlight;
+use crate::tower::{Inner, LayerFn, LayeredFuture, request_body};
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
 use crate::ws::{WsRouter, WsRuntime};
 
-/// The application as a cheaply cloneable hyper [`Service`](hyper::service::Service).
+/// The application as a cheaply cloneable tower [`Service`](tower::Service) and hyper
+/// [`Service`](hyper::service::Service), with its tower layers.
 #[derive(Clone)]
 pub struct AppService {
     shared: Arc<Shared>,
+    /// The tower layers around the application (`app.layer`); `None` without layers, so
+    /// that such an application calls its core directly.
+    layers: Option<Inner>,
 }
 
 pub(crate) struct Shared {
@@ -107,10 +116,14 @@ impl Shared {
 }
 
 impl AppService {
-    pub(crate) fn new(shared: Shared) -> Self {
-        Self {
+    /// The application with `layers` (first added, outermost) around it.
+    pub(crate) fn new(shared: Shared, layers: Vec<LayerFn>) -> Self {
+        let core = Self {
             shared: Arc::new(shared),
-        }
+            layers: None,
+        };
+        let layers = crate::tower::compose(tower::util::BoxCloneSyncService::new(core.clone()), layers);
+        Self { layers, ..core }
     }
 
     pub(crate) fn info(&self) -> Arc<TypeMap> {
@@ -129,7 +142,7 @@ impl AppService {
     /// Answers one request.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Body>
     where
-        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
         match self.respond(request, None).await {
@@ -138,15 +151,29 @@ impl AppService {
         }
     }
 
-    /// Starts answering: builds the [`HttpRequest`], runs the middlewares and the routed
-    /// handler up to their first await, and returns the future of the rest.
+    /// Starts answering, through the tower layers if there are any. `in_flight` is the
+    /// HTTP/1.1 connection's record of an open request, held until the response is sent.
     pub(crate) fn respond<B>(
         &self,
         request: Request<B>,
         in_flight: Option<InFlight>,
     ) -> ResponseFuture
     where
-        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let kind = match &self.layers {
+            None => Kind::App(self.respond_directly(request, in_flight)),
+            Some(layers) => Kind::Layered(layers.start(request, in_flight)),
+        };
+        ResponseFuture { kind }
+    }
+
+    /// Builds the [`HttpRequest`], runs the middlewares and the routed handler up to their
+    /// first await, and returns the future of the rest.
+    fn respond_directly<B>(&self, request: Request<B>, in_flight: Option<InFlight>) -> AppFuture
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
         let shared = &self.shared;
@@ -158,7 +185,7 @@ impl AppService {
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let req = HttpRequest::new(
             parts,
-            RequestBody::new(body),
+            request_body(body),
             shared.info.clone(),
             shared.body_limit,
         );
@@ -174,7 +201,7 @@ impl AppService {
             (State::Running(_), Some(limit)) => Some((Box::pin(tokio::time::sleep(limit)), limit)),
             _ => None,
         };
-        ResponseFuture {
+        AppFuture {
             state,
             timeout,
             is_head,
@@ -203,13 +230,15 @@ impl fmt::Debug for AppService {
         f.debug_struct("AppService")
             .field("routes", &self.shared.routes)
             .field("middlewares", &self.shared.middlewares.len())
+            .field("layered", &self.layers.is_some())
             .finish_non_exhaustive()
     }
 }
 
+/// For hyper's connections (`serve_connection(io, service)`): takes any request body.
 impl<B> hyper::service::Service<Request<B>> for AppService
 where
-    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     type Response = Response<Body>;
@@ -217,6 +246,28 @@ where
     type Future = ResponseFuture;
 
     fn call(&self, request: Request<B>) -> ResponseFuture {
+        self.respond(request, None)
+    }
+}
+
+/// For the tower ecosystem: nest the application in axum
+/// (`Router::new().nest_service("/legacy", app.into_service())`), wrap it in a
+/// `ServiceBuilder`, or call it with `ServiceExt::oneshot`. Always ready: the layers'
+/// readiness is awaited inside each request's future. The body need not be `Sync`.
+impl<B> tower::Service<Request<B>> for AppService
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> ResponseFuture {
         self.respond(request, None)
     }
 }
@@ -279,7 +330,7 @@ fn dispatch(routes: &Routes, mut req: HttpRequest) -> State {
     State::Ready(Some(response))
 }
 
-fn panicked(panic: &(dyn std::any::Any + Send)) -> HttpResponse {
+pub(crate) fn panicked(panic: &(dyn std::any::Any + Send)) -> HttpResponse {
     let message = crate::panic_message(panic);
     tracing::error!(panic = %message, "handler panicked; answering 500");
     HttpResponse::internal_server_error()
@@ -292,9 +343,44 @@ enum State {
     Running(BoxFuture<'static, HttpResponse>),
 }
 
-/// The future [`AppService`] returns for each request. It is small and moved once: the
-/// handler's own future is the only allocation it holds.
+/// The future [`AppService`] returns for each request.
 pub struct ResponseFuture {
+    kind: Kind,
+}
+
+enum Kind {
+    /// No layers: the application itself.
+    App(AppFuture),
+    /// Through the tower layers.
+    Layered(LayeredFuture),
+}
+
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::App(future) => f
+                .debug_struct("ResponseFuture")
+                .field("span", &future.span)
+                .finish_non_exhaustive(),
+            Kind::Layered(_) => f.write_str("ResponseFuture(layered)"),
+        }
+    }
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().kind {
+            Kind::App(future) => future.poll_response(cx).map(Ok),
+            Kind::Layered(future) => future.poll_response(cx).map(Ok),
+        }
+    }
+}
+
+/// The application answering one request. It is small and moved once: the handler's own
+/// future is the only allocation it holds.
+struct AppFuture {
     state: State,
     timeout: Option<(Pin<Box<tokio::time::Sleep>>, Duration)>,
     is_head: bool,
@@ -308,19 +394,9 @@ pub struct ResponseFuture {
     started: Option<Instant>,
 }
 
-impl fmt::Debug for ResponseFuture {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture")
-            .field("span", &self.span)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Future for ResponseFuture {
-    type Output = Result<Response<Body>, Infallible>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+impl AppFuture {
+    fn poll_response(&mut self, cx: &mut Context<'_>) -> Poll<Response<Body>> {
+        let this = self;
         let _entered = this.span.enter();
         let response = match &mut this.state {
             State::Ready(response) => response.take().expect("polled after completion"),
@@ -350,12 +426,12 @@ impl Future for ResponseFuture {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
         }
         let in_flight = this.in_flight.take();
-        Poll::Ready(Ok(into_hyper(
+        Poll::Ready(into_hyper(
             response,
             this.is_head,
             &this.shared.shutdown,
             in_flight,
-        )))
+        ))
     }
 }
 

@@ -46,6 +46,7 @@
 
 mod error;
 mod method;
+mod mount;
 mod path;
 mod pattern;
 #[cfg(test)]
@@ -87,6 +88,7 @@ pub struct Route {
     pattern: Arc<str>,
     names: Arc<[Arc<str>]>,
     handler: Arc<dyn Handler>,
+    is_mount: bool,
 }
 
 impl Route {
@@ -96,10 +98,17 @@ impl Route {
         &self.pattern
     }
 
-    /// The method the route answers.
+    /// The method the route answers: `*` for a [mount](HttpRouter::mount), which answers
+    /// every method.
     #[must_use]
     pub fn method(&self) -> &Method {
         &self.method
+    }
+
+    /// Whether this is a [mounted](HttpRouter::mount) service; its `pattern` is the prefix.
+    #[must_use]
+    pub fn is_mount(&self) -> bool {
+        self.is_mount
     }
 
     /// The route's handler.
@@ -153,6 +162,7 @@ impl HttpRouter {
     /// When the pattern is malformed, a method is not a valid token, or a route with the
     /// same method already matches exactly the same paths. The message names the problem;
     /// use [`try_add`](Self::try_add) to handle it instead.
+    #[track_caller]
     pub fn add<M, H>(&mut self, methods: M, pattern: &str, handler: H)
     where
         M: IntoIterator,
@@ -189,6 +199,12 @@ impl HttpRouter {
             });
         }
         if let Some(existing) = self.root.find_endpoint(&pattern.segments) {
+            if let Some(mount) = &existing.any {
+                return Err(RouteError::MountConflict {
+                    adding: format!("route {} {:?}", parsed[0], pattern.source),
+                    existing: mount::describe(mount),
+                });
+            }
             for method in &parsed {
                 if let Some(route) = existing.routes.iter().find(|route| route.method == *method) {
                     return Err(RouteError::Conflict {
@@ -208,6 +224,7 @@ impl HttpRouter {
                 pattern: pattern.source.clone(),
                 names: names.clone(),
                 handler: handler.clone(),
+                is_mount: false,
             });
             self.len += 1;
         }

@@ -31,6 +31,8 @@ pub(super) struct Node {
 pub(super) struct Endpoint {
     pub(super) routes: Vec<Route>,
     pub(super) allow: HeaderValue,
+    /// A mount's route, which answers every method; an endpoint has it or `routes`.
+    pub(super) any: Option<Route>,
 }
 
 impl Node {
@@ -141,6 +143,7 @@ impl Endpoint {
         Self {
             routes: Vec::new(),
             allow: HeaderValue::from_static(""),
+            any: None,
         }
     }
 
@@ -159,7 +162,8 @@ impl Endpoint {
                 } else {
                     None
                 }
-            });
+            })
+            .or(self.any.as_ref());
         if route.is_none() && allowed.is_none() {
             *allowed = Some(self);
         }
