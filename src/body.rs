@@ -134,9 +134,9 @@ impl Body {
             return body.take().unwrap_or_default();
         }
         match slot {
-            Some(body) if !body.is_end_stream() => Self::from_source(Source::Frames(
-                UnsyncBoxBody::new(body.map_err(Into::into)),
-            )),
+            Some(body) if !body.is_end_stream() => {
+                Self::from_source(Source::Frames(UnsyncBoxBody::new(body.map_err(Into::into))))
+            }
             _ => Self::empty(),
         }
     }

@@ -122,7 +122,8 @@ impl AppService {
             shared: Arc::new(shared),
             layers: None,
         };
-        let layers = crate::tower::compose(tower::util::BoxCloneSyncService::new(core.clone()), layers);
+        let layers =
+            crate::tower::compose(tower::util::BoxCloneSyncService::new(core.clone()), layers);
         Self { layers, ..core }
     }
 

@@ -141,20 +141,21 @@ async fn compression_layer_leaves_event_streams_uncompressed_and_on_time() {
     let yielded: Arc<Mutex<Vec<Instant>>> = Arc::default();
     let mut app = Application::new();
     let record = yielded.clone();
-    app.http_router.add(["GET"], "/events", move |_req: HttpRequest| {
-        let record = record.clone();
-        async move {
-            let events = stream::iter(0..EVENTS).then(move |n| {
-                let record = record.clone();
-                async move {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    record.lock().unwrap().push(Instant::now());
-                    Event::data(format!("event {n} {}", "x".repeat(200)))
-                }
-            });
-            EventStream::new(events)
-        }
-    });
+    app.http_router
+        .add(["GET"], "/events", move |_req: HttpRequest| {
+            let record = record.clone();
+            async move {
+                let events = stream::iter(0..EVENTS).then(move |n| {
+                    let record = record.clone();
+                    async move {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        record.lock().unwrap().push(Instant::now());
+                        Event::data(format!("event {n} {}", "x".repeat(200)))
+                    }
+                });
+                EventStream::new(events)
+            }
+        });
     app.layer(CompressionLayer::new());
     let server = TestServer::start(app).await;
 
@@ -175,7 +176,10 @@ async fn compression_layer_leaves_event_streams_uncompressed_and_on_time() {
         received.push_str(std::str::from_utf8(&chunk).unwrap());
         while let Some(end) = received.find("\n\n") {
             let event: String = received.drain(..end + 2).collect();
-            assert!(event.starts_with(&format!("data: event {seen} ")), "{event}");
+            assert!(
+                event.starts_with(&format!("data: event {seen} ")),
+                "{event}"
+            );
             let lag = arrived - yielded.lock().unwrap()[seen];
             assert!(
                 lag < Duration::from_millis(50),
@@ -218,11 +222,21 @@ async fn trace_layer_traces_every_request_and_response() {
     let server = TestServer::start(app).await;
     let client = client();
     assert_eq!(
-        client.get(server.url("/todos")).send().await.unwrap().status(),
+        client
+            .get(server.url("/todos"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
     assert_eq!(
-        client.get(server.url("/nope")).send().await.unwrap().status(),
+        client
+            .get(server.url("/nope"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         404
     );
 
@@ -232,8 +246,14 @@ async fn trace_layer_traces_every_request_and_response() {
         .filter(|line| line.contains("finished processing request"))
         .collect();
     assert_eq!(finished.len(), 2, "{log}");
-    assert!(finished[0].contains("status=200") && finished[0].contains("uri=/todos"), "{log}");
-    assert!(finished[1].contains("status=404") && finished[1].contains("uri=/nope"), "{log}");
+    assert!(
+        finished[0].contains("status=200") && finished[0].contains("uri=/todos"),
+        "{log}"
+    );
+    assert!(
+        finished[1].contains("status=404") && finished[1].contains("uri=/nope"),
+        "{log}"
+    );
 }
 
 #[tokio::test]
@@ -284,7 +304,8 @@ async fn request_body_limit_layer_refuses_large_bodies_with_413() {
     assert_eq!(declared.status(), 413);
 
     // Chunked, no length: the handler's read trips the limit, and that is a 413 too.
-    let chunks = stream::iter((0..4).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'y'; 500]))));
+    let chunks =
+        stream::iter((0..4).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'y'; 500]))));
     let chunked = client
         .post(server.url("/echo"))
         .body(reqwest::Body::wrap_stream(chunks))
@@ -292,24 +313,34 @@ async fn request_body_limit_layer_refuses_large_bodies_with_413() {
         .await
         .unwrap();
     assert_eq!(chunked.status(), 413);
-    assert!(chunked.text().await.unwrap().contains("larger than the limit"));
+    assert!(
+        chunked
+            .text()
+            .await
+            .unwrap()
+            .contains("larger than the limit")
+    );
 }
 
 #[tokio::test]
 async fn request_id_layers_give_the_handler_and_the_client_the_same_id() {
     let mut app = Application::new();
-    app.http_router.add(["GET"], "/id", |req: HttpRequest| async move {
-        req.headers()
-            .get("x-request-id")
-            .map(|id| id.to_str().unwrap().to_owned())
-            .unwrap_or_default()
-    });
+    app.http_router
+        .add(["GET"], "/id", |req: HttpRequest| async move {
+            req.headers()
+                .get("x-request-id")
+                .map(|id| id.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        });
     app.layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id());
     let server = TestServer::start(app).await;
 
     let response = client().get(server.url("/id")).send().await.unwrap();
-    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     assert_eq!(response.text().await.unwrap(), id);
 
@@ -323,7 +354,9 @@ async fn request_id_layers_give_the_handler_and_the_client_the_same_id() {
     assert_eq!(response.text().await.unwrap(), "from-the-client");
 }
 
-fn append(name: &'static str) -> MapResponseLayer<impl Fn(Response<Body>) -> Response<Body> + Clone> {
+fn append(
+    name: &'static str,
+) -> MapResponseLayer<impl Fn(Response<Body>) -> Response<Body> + Clone> {
     MapResponseLayer::new(move |mut response: Response<Body>| {
         response
             .headers_mut()
@@ -361,7 +394,8 @@ async fn first_layer_added_is_outermost_and_layers_wrap_the_middlewares() {
 #[tokio::test]
 async fn a_failing_or_panicking_layer_is_a_500_and_the_server_goes_on() {
     let mut app = Application::new();
-    app.http_router.add(["GET"], "/{any}", |_req| async { "fine" });
+    app.http_router
+        .add(["GET"], "/{any}", |_req| async { "fine" });
     app.layer(layer_fn(|inner: bareasgi::tower::Inner| {
         tower::service_fn(move |request: Request<bareasgi::RequestBody>| {
             let inner = inner.clone();
@@ -389,7 +423,8 @@ async fn a_failing_or_panicking_layer_is_a_500_and_the_server_goes_on() {
 async fn layers_serve_http2_too() {
     let mut app = Application::new();
     app.http_router.add(["GET"], "/todos", json);
-    app.layer(CorsLayer::permissive()).layer(CompressionLayer::new());
+    app.layer(CorsLayer::permissive())
+        .layer(CompressionLayer::new());
     let server = TestServer::start(app).await;
     let response = h2_client()
         .get(server.url("/todos"))
@@ -431,9 +466,10 @@ async fn websocket_upgrade_works_through_trace_cors_and_compression_layers() {
     let mut request = format!("ws://{}/ws", server.addr)
         .into_client_request()
         .unwrap();
-    request
-        .headers_mut()
-        .insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate, br"));
+    request.headers_mut().insert(
+        ACCEPT_ENCODING,
+        HeaderValue::from_static("gzip, deflate, br"),
+    );
     request
         .headers_mut()
         .insert(ORIGIN, HeaderValue::from_static("https://example.com"));
@@ -471,7 +507,8 @@ async fn graceful_shutdown_with_layers_ends_streams_and_finishes_requests() {
         "done"
     });
     app.shutdown_timeout(Duration::from_secs(20));
-    app.layer(CorsLayer::permissive()).layer(CompressionLayer::new());
+    app.layer(CorsLayer::permissive())
+        .layer(CompressionLayer::new());
     let mut server = TestServer::start(app).await;
     let client = client();
 
@@ -513,7 +550,11 @@ async fn header_read_timeout_spares_a_long_response_streamed_through_layers() {
             tokio::time::sleep(Duration::from_millis(100)).await;
             format!("chunk {n}\n")
         });
-        (200, [("content-type", "text/plain")], Body::from_stream(chunks))
+        (
+            200,
+            [("content-type", "text/plain")],
+            Body::from_stream(chunks),
+        )
     });
     app.header_read_timeout(Some(Duration::from_millis(300)));
     app.layer(CorsLayer::permissive())
@@ -543,7 +584,10 @@ async fn header_read_timeout_spares_a_long_response_streamed_through_layers() {
     assert!(complete.is_ok());
     let text = String::from_utf8_lossy(&received);
     assert_eq!(status_of(&text), 200);
-    assert!(text.to_lowercase().contains("content-encoding: gzip"), "{text}");
+    assert!(
+        text.to_lowercase().contains("content-encoding: gzip"),
+        "{text}"
+    );
 
     // Then, quiet, the connection is closed by the same timeout.
     let closed = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await;
@@ -555,7 +599,8 @@ async fn header_read_timeout_spares_a_long_response_streamed_through_layers() {
 async fn layers_see_bad_requests_answered_by_the_router() {
     let seen = Arc::new(AtomicUsize::new(0));
     let mut app = Application::new();
-    app.http_router.add(["GET"], "/{name}", |_req| async { "hi" });
+    app.http_router
+        .add(["GET"], "/{name}", |_req| async { "hi" });
     let count = seen.clone();
     app.layer(tower::util::MapRequestLayer::new(
         move |request: Request<bareasgi::RequestBody>| {

@@ -96,7 +96,11 @@ impl HttpRouter {
         self.insert_mount(pattern, handler)
     }
 
-    fn insert_mount(&mut self, prefix: Pattern, handler: Arc<dyn Handler>) -> Result<(), RouteError> {
+    fn insert_mount(
+        &mut self,
+        prefix: Pattern,
+        handler: Arc<dyn Handler>,
+    ) -> Result<(), RouteError> {
         let mut under = prefix.segments.clone();
         under.push(Segment::Capture {
             name: REST.into(),

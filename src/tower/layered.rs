@@ -24,17 +24,14 @@ pub(crate) type LayerFn = Box<dyn FnOnce(Inner) -> Inner + Send + Sync>;
 pub(crate) fn boxed_layer<L, B>(layer: L) -> LayerFn
 where
     L: Layer<Inner> + Send + Sync + 'static,
-    L::Service: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    L::Service:
+        Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
     <L::Service as Service<Request<RequestBody>>>::Future: Send + 'static,
     <L::Service as Service<Request<RequestBody>>>::Error: Into<BoxError>,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    Box::new(move |inner| {
-        Inner::new(BoxCloneSyncService::new(Normalize::new(
-            layer.layer(inner),
-        )))
-    })
+    Box::new(move |inner| Inner::new(BoxCloneSyncService::new(Normalize::new(layer.layer(inner)))))
 }
 
 /// Wraps `core` in `layers`, the first the outermost; `None` when there are none.
@@ -43,7 +40,12 @@ pub(crate) fn compose(core: BoxedService, layers: Vec<LayerFn>) -> Option<Inner>
         return None;
     }
     let core = Inner::new(core);
-    Some(layers.into_iter().rev().fold(core, |inner, layer| layer(inner)))
+    Some(
+        layers
+            .into_iter()
+            .rev()
+            .fold(core, |inner, layer| layer(inner)),
+    )
 }
 
 impl Inner {

@@ -84,10 +84,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use http::{Request, Response};
 use ::tower::Service;
 use ::tower::util::BoxCloneSyncService;
+use bytes::Bytes;
+use http::{Request, Response};
 
 pub(crate) use self::body::request_body;
 pub(crate) use self::layered::{LayerFn, LayeredFuture, boxed_layer, compose};
@@ -98,7 +98,8 @@ use crate::request::RequestBody;
 use crate::response::HttpResponse;
 
 /// A tower service of the application's request and response types, type-erased.
-pub(crate) type BoxedService = BoxCloneSyncService<Request<RequestBody>, Response<Body>, Infallible>;
+pub(crate) type BoxedService =
+    BoxCloneSyncService<Request<RequestBody>, Response<Body>, Infallible>;
 
 type BoxedFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
 
