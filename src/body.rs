@@ -277,28 +277,78 @@ pub fn bytes_writer(bytes: impl Into<Bytes>) -> Body {
     Body::full(bytes)
 }
 
-impl Source {
-    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self {
-            Self::Chunks(stream) => stream
+/// What a streamed body is polled for: a chunk of data (the `Stream` view, and the path a
+/// `from_stream` body takes to the connection), or a frame (the `http_body` view of a
+/// `from_http_body` body, trailers included). Two paths, so that the common one moves
+/// 32-byte `Bytes` around rather than 100-byte `Frame`s.
+trait Piece: Sized {
+    fn poll_from(source: &mut Source, cx: &mut Context<'_>)
+    -> Poll<Option<Result<Self, BoxError>>>;
+    fn from_data(data: Bytes) -> Self;
+    fn is_empty_data(&self) -> bool;
+}
+
+impl Piece for Bytes {
+    fn poll_from(
+        source: &mut Source,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Self, BoxError>>> {
+        match source {
+            Source::Chunks(stream) => stream.as_mut().poll_next(cx),
+            Source::Frames(body) => loop {
+                return match ready!(Pin::new(&mut *body).poll_frame(cx)) {
+                    Some(Ok(frame)) => match frame.into_data() {
+                        Ok(data) => Poll::Ready(Some(Ok(data))),
+                        Err(_trailers) => continue,
+                    },
+                    Some(Err(error)) => Poll::Ready(Some(Err(error))),
+                    None => Poll::Ready(None),
+                };
+            },
+        }
+    }
+
+    fn from_data(data: Bytes) -> Self {
+        data
+    }
+
+    fn is_empty_data(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Piece for Frame<Bytes> {
+    fn poll_from(
+        source: &mut Source,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Self, BoxError>>> {
+        match source {
+            Source::Chunks(stream) => stream
                 .as_mut()
                 .poll_next(cx)
                 .map(|chunk| chunk.map(|result| result.map(Frame::data))),
-            Self::Frames(body) => Pin::new(body).poll_frame(cx),
+            Source::Frames(body) => Pin::new(body).poll_frame(cx),
         }
+    }
+
+    fn from_data(data: Bytes) -> Self {
+        Frame::data(data)
+    }
+
+    fn is_empty_data(&self) -> bool {
+        self.data_ref().is_some_and(Bytes::is_empty)
     }
 }
 
 impl StreamBody {
-    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_piece<P: Piece>(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<P, BoxError>>> {
         loop {
             // A panicking stream must not take the connection task (and its other requests)
             // down with it: the panic ends this body as an error, which closes the connection.
-            let polled = catch_unwind(AssertUnwindSafe(|| self.source.poll_frame(cx)));
+            let polled = catch_unwind(AssertUnwindSafe(|| P::poll_from(&mut self.source, cx)));
             match polled {
-                Ok(Poll::Ready(Some(Ok(frame))))
-                    if frame.data_ref().is_some_and(Bytes::is_empty) => {}
-                Ok(Poll::Ready(Some(Ok(frame)))) => return Poll::Ready(Some(Ok(frame))),
+                Ok(Poll::Ready(Some(Ok(piece)))) if piece.is_empty_data() => {}
+                Ok(Poll::Ready(Some(Ok(piece)))) => return Poll::Ready(Some(Ok(piece))),
                 Ok(Poll::Ready(Some(Err(error)))) => {
                     tracing::error!(%error, "response body stream failed; closing the connection");
                     return Poll::Ready(Some(Err(error)));
@@ -327,14 +377,14 @@ impl StreamBody {
 }
 
 impl Body {
-    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_piece<P: Piece>(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<P, BoxError>>> {
         let polled = match &mut self.kind {
             Kind::Empty => return Poll::Ready(None),
             Kind::Full(_) => match std::mem::replace(&mut self.kind, Kind::Empty) {
-                Kind::Full(bytes) => return Poll::Ready(Some(Ok(Frame::data(bytes)))),
+                Kind::Full(bytes) => return Poll::Ready(Some(Ok(P::from_data(bytes)))),
                 _ => unreachable!("matched Kind::Full above"),
             },
-            Kind::Stream(stream) => ready!(stream.poll_chunk(cx)),
+            Kind::Stream(stream) => ready!(stream.poll_piece(cx)),
         };
         if !matches!(polled, Some(Ok(_))) {
             // Ended or failed: drop the stream now, so what it holds is released at once.
@@ -352,7 +402,16 @@ impl http_body::Body for Body {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        self.get_mut().poll_chunk(cx)
+        let this = self.get_mut();
+        if let Kind::Stream(StreamBody {
+            source: Source::Frames(_),
+            ..
+        }) = &this.kind
+        {
+            return this.poll_piece(cx);
+        }
+        this.poll_piece::<Bytes>(cx)
+            .map(|chunk| chunk.map(|result| result.map(Frame::data)))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -386,17 +445,7 @@ impl Stream for Body {
     type Item = Result<Bytes, BoxError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            return match ready!(this.poll_chunk(cx)) {
-                Some(Ok(frame)) => match frame.into_data() {
-                    Ok(data) => Poll::Ready(Some(Ok(data))),
-                    Err(_trailers) => continue,
-                },
-                Some(Err(error)) => Poll::Ready(Some(Err(error))),
-                None => Poll::Ready(None),
-            };
-        }
+        self.get_mut().poll_piece(cx)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -455,6 +455,33 @@ async fn a_mounted_service_body_streams_and_keeps_its_length() {
     assert!(body.next().await.is_none());
 }
 
+/// Trailers (gRPC's status, for one) pass through a mount untouched.
+#[tokio::test]
+async fn a_mounted_service_trailers_are_kept() {
+    let with_trailers = service_fn(|_request: Request<RequestBody>| async {
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+        let frames = futures_util::stream::iter([
+            Ok::<_, Infallible>(http_body::Frame::data(Bytes::from_static(b"payload"))),
+            Ok(http_body::Frame::trailers(trailers)),
+        ]);
+        Ok::<_, Infallible>(Response::new(StreamBody::new(frames)))
+    });
+    let mut app = Application::new();
+    app.http_router.mount("/rpc", with_trailers);
+    let response = tower::ServiceExt::oneshot(
+        app.into_service(),
+        Request::post("/rpc/Call")
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let collected = BodyExt::collect(response.into_body()).await.unwrap();
+    assert_eq!(collected.trailers().unwrap()["grpc-status"], "0");
+    assert_eq!(collected.to_bytes(), "payload");
+}
+
 #[tokio::test]
 async fn a_mounted_service_reads_the_request_body_after_the_middlewares() {
     let echo_body = service_fn(|request: Request<RequestBody>| async move {

@@ -1,8 +1,9 @@
-//! bareasgi: `bareasgi_server [PORT]`. The router holds 1,000 extra routes besides the three
-//! endpoints; served by `Application::serve` with its default limits.
+//! bareasgi: `bareasgi_server [PORT] [--layers]`. The router holds 1,000 extra routes besides
+//! the three endpoints; served by `Application::serve` with its default limits. `--layers`
+//! wraps it in the CORS and compression layers (see the crate docs).
 
 use bareasgi::{Application, Body, HttpRequest, IntoResponse};
-use bareasgi_bench_servers::{CHUNKS, HELLO, chunk, extra_routes, port};
+use bareasgi_bench_servers::{CHUNKS, HELLO, chunk, compression, cors, extra_routes, layers, port};
 use futures_util::stream;
 
 async fn hello(_req: HttpRequest) -> impl IntoResponse {
@@ -41,6 +42,9 @@ async fn main() -> Result<(), bareasgi::Error> {
     app.http_router.add(["GET"], "/stream", chunks);
     for pattern in extra_routes() {
         app.http_router.add(["GET"], &pattern, filler);
+    }
+    if layers() {
+        app.layer(cors()).layer(compression());
     }
     app.serve(format!("127.0.0.1:{}", port())).await
 }
