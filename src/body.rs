@@ -32,15 +32,15 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
-use http_body::{Body as _, Frame, SizeHint};
-use http_body_util::BodyExt;
-use http_body_util::combinators::UnsyncBoxBody;
+use http_body::{Frame, SizeHint};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::error::BoxError;
 use crate::server::InFlight;
 
-type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
+/// A streamed body's source behind one thin-enough pointer, whichever kind it is, so that
+/// a `Body` stays 40 bytes (hyper moves responses around).
+type BoxSource = Pin<Box<dyn Source>>;
 
 /// A response body: empty, a single buffer (sent with `content-length`), or a stream of
 /// chunks (sent chunked over HTTP/1.1 and as DATA frames over HTTP/2; with a
@@ -56,7 +56,10 @@ enum Kind {
 }
 
 struct StreamBody {
-    source: Source,
+    source: BoxSource,
+    /// Whether the source is an `http_body::Body` (frames, trailers, a size hint) rather
+    /// than a stream of chunks; kept here so that choosing the path costs no virtual call.
+    frames: bool,
     ends_on_shutdown: bool,
     /// Set by the server when the body is sent, for streams that end on shutdown.
     shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
@@ -64,13 +67,114 @@ struct StreamBody {
     _in_flight: Option<InFlight>,
 }
 
-/// Where a streamed body's chunks come from.
-enum Source {
-    /// `from_stream`: data only, length unknown.
-    Chunks(BoxStream),
-    /// `from_http_body`: frames as the body produces them, trailers included, with its size
+/// Where a streamed body's pieces come from: a stream of chunks (`from_stream`) or any
+/// `http_body::Body` (`from_http_body`).
+trait Source: Send {
+    fn poll_data(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, BoxError>>>;
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>>;
+    fn size_hint(&self) -> SizeHint;
+    fn is_end_stream(&self) -> bool;
+    fn chunk_hint(&self) -> (usize, Option<usize>);
+}
+
+pin_project_lite::pin_project! {
+    /// A stream of chunks: data only, length unknown.
+    struct Chunks<S> {
+        #[pin]
+        stream: S,
+    }
+}
+
+impl<S> Source for Chunks<S>
+where
+    S: Stream<Item = Result<Bytes, BoxError>> + Send,
+{
+    fn poll_data(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, BoxError>>> {
+        self.project().stream.poll_next(cx)
+    }
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.poll_data(cx)
+            .map(|chunk| chunk.map(|result| result.map(Frame::data)))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+
+    fn is_end_stream(&self) -> bool {
+        false
+    }
+
+    fn chunk_hint(&self) -> (usize, Option<usize>) {
+        (0, self.stream.size_hint().1)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An `http_body::Body`: frames as it produces them, trailers included, with its size
     /// hint (so a known length is still sent as `content-length`).
-    Frames(UnsyncBoxBody<Bytes, BoxError>),
+    struct Frames<B> {
+        #[pin]
+        body: B,
+    }
+}
+
+impl<B> Source for Frames<B>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<BoxError>,
+{
+    fn poll_data(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, BoxError>>> {
+        let mut body = self.project().body;
+        loop {
+            return match ready!(body.as_mut().poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => Poll::Ready(Some(Ok(data))),
+                    Err(_trailers) => continue,
+                },
+                Some(Err(error)) => Poll::Ready(Some(Err(error.into()))),
+                None => Poll::Ready(None),
+            };
+        }
+    }
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.project()
+            .body
+            .poll_frame(cx)
+            .map(|frame| frame.map(|result| result.map_err(Into::into)))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn chunk_hint(&self) -> (usize, Option<usize>) {
+        (0, None)
+    }
 }
 
 impl Body {
@@ -102,7 +206,12 @@ impl Body {
         S: Stream + Send + 'static,
         S::Item: Into<Bytes>,
     {
-        Self::from_boxed(Box::pin(stream.map(|chunk| Ok(chunk.into()))))
+        Self::from_source(
+            Box::pin(Chunks {
+                stream: stream.map(|chunk| Ok(chunk.into())),
+            }),
+            false,
+        )
     }
 
     /// A body streamed from a stream of results. An `Err` item ends the response abruptly:
@@ -114,9 +223,12 @@ impl Body {
         T: Into<Bytes>,
         E: Into<BoxError>,
     {
-        Self::from_boxed(Box::pin(
-            stream.map(|item| item.map(Into::into).map_err(Into::into)),
-        ))
+        Self::from_source(
+            Box::pin(Chunks {
+                stream: stream.map(|item| item.map(Into::into).map_err(Into::into)),
+            }),
+            false,
+        )
     }
 
     /// A body that sends what any [`http_body::Body`] produces, frame by frame, as soon as
@@ -135,20 +247,17 @@ impl Body {
         }
         match slot {
             Some(body) if !body.is_end_stream() => {
-                Self::from_source(Source::Frames(UnsyncBoxBody::new(body.map_err(Into::into))))
+                Self::from_source(Box::pin(Frames { body }), true)
             }
             _ => Self::empty(),
         }
     }
 
-    fn from_boxed(stream: BoxStream) -> Self {
-        Self::from_source(Source::Chunks(stream))
-    }
-
-    fn from_source(source: Source) -> Self {
+    fn from_source(source: BoxSource, frames: bool) -> Self {
         Self {
             kind: Kind::Stream(StreamBody {
                 source,
+                frames,
                 ends_on_shutdown: false,
                 shutdown: None,
                 _in_flight: None,
@@ -179,11 +288,7 @@ impl Body {
         match &self.kind {
             Kind::Empty => Some(0),
             Kind::Full(bytes) => Some(bytes.len() as u64),
-            Kind::Stream(StreamBody {
-                source: Source::Frames(body),
-                ..
-            }) => body.size_hint().exact(),
-            Kind::Stream(_) => None,
+            Kind::Stream(stream) => stream.source.size_hint().exact(),
         }
     }
 
@@ -282,30 +387,20 @@ pub fn bytes_writer(bytes: impl Into<Bytes>) -> Body {
 /// `from_http_body` body, trailers included). Two paths, so that the common one moves
 /// 32-byte `Bytes` around rather than 100-byte `Frame`s.
 trait Piece: Sized {
-    fn poll_from(source: &mut Source, cx: &mut Context<'_>)
-    -> Poll<Option<Result<Self, BoxError>>>;
+    fn poll_from(
+        source: Pin<&mut dyn Source>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Self, BoxError>>>;
     fn from_data(data: Bytes) -> Self;
     fn is_empty_data(&self) -> bool;
 }
 
 impl Piece for Bytes {
     fn poll_from(
-        source: &mut Source,
+        source: Pin<&mut dyn Source>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Self, BoxError>>> {
-        match source {
-            Source::Chunks(stream) => stream.as_mut().poll_next(cx),
-            Source::Frames(body) => loop {
-                return match ready!(Pin::new(&mut *body).poll_frame(cx)) {
-                    Some(Ok(frame)) => match frame.into_data() {
-                        Ok(data) => Poll::Ready(Some(Ok(data))),
-                        Err(_trailers) => continue,
-                    },
-                    Some(Err(error)) => Poll::Ready(Some(Err(error))),
-                    None => Poll::Ready(None),
-                };
-            },
-        }
+        source.poll_data(cx)
     }
 
     fn from_data(data: Bytes) -> Self {
@@ -319,16 +414,10 @@ impl Piece for Bytes {
 
 impl Piece for Frame<Bytes> {
     fn poll_from(
-        source: &mut Source,
+        source: Pin<&mut dyn Source>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Self, BoxError>>> {
-        match source {
-            Source::Chunks(stream) => stream
-                .as_mut()
-                .poll_next(cx)
-                .map(|chunk| chunk.map(|result| result.map(Frame::data))),
-            Source::Frames(body) => Pin::new(body).poll_frame(cx),
-        }
+        source.poll_frame(cx)
     }
 
     fn from_data(data: Bytes) -> Self {
@@ -345,7 +434,7 @@ impl StreamBody {
         loop {
             // A panicking stream must not take the connection task (and its other requests)
             // down with it: the panic ends this body as an error, which closes the connection.
-            let polled = catch_unwind(AssertUnwindSafe(|| P::poll_from(&mut self.source, cx)));
+            let polled = catch_unwind(AssertUnwindSafe(|| P::poll_from(self.source.as_mut(), cx)));
             match polled {
                 Ok(Poll::Ready(Some(Ok(piece)))) if piece.is_empty_data() => {}
                 Ok(Poll::Ready(Some(Ok(piece)))) => return Poll::Ready(Some(Ok(piece))),
@@ -403,11 +492,7 @@ impl http_body::Body for Body {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
-        if let Kind::Stream(StreamBody {
-            source: Source::Frames(_),
-            ..
-        }) = &this.kind
-        {
+        if let Kind::Stream(StreamBody { frames: true, .. }) = &this.kind {
             return this.poll_piece(cx);
         }
         this.poll_piece::<Bytes>(cx)
@@ -417,20 +502,14 @@ impl http_body::Body for Body {
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Empty => true,
-            Kind::Stream(StreamBody {
-                source: Source::Frames(body),
-                ..
-            }) => body.is_end_stream(),
-            _ => false,
+            Kind::Stream(stream) => stream.source.is_end_stream(),
+            Kind::Full(_) => false,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
-            Kind::Stream(StreamBody {
-                source: Source::Frames(body),
-                ..
-            }) => body.size_hint(),
+            Kind::Stream(stream) => stream.source.size_hint(),
             _ => match self.exact_len() {
                 Some(len) => SizeHint::with_exact(len),
                 None => SizeHint::default(),
@@ -452,11 +531,7 @@ impl Stream for Body {
         match &self.kind {
             Kind::Empty => (0, Some(0)),
             Kind::Full(_) => (1, Some(1)),
-            Kind::Stream(StreamBody {
-                source: Source::Chunks(stream),
-                ..
-            }) => (0, stream.size_hint().1),
-            Kind::Stream(_) => (0, None),
+            Kind::Stream(stream) => stream.source.chunk_hint(),
         }
     }
 }

@@ -349,6 +349,8 @@ pub struct ResponseFuture {
     kind: Kind,
 }
 
+// The common variant stays inline: boxing it would cost an allocation on every request.
+#[allow(clippy::large_enum_variant)]
 enum Kind {
     /// No layers: the application itself.
     App(AppFuture),
