@@ -288,7 +288,8 @@ impl Body {
         match &self.kind {
             Kind::Empty => Some(0),
             Kind::Full(bytes) => Some(bytes.len() as u64),
-            Kind::Stream(stream) => stream.source.size_hint().exact(),
+            Kind::Stream(stream) if stream.frames => stream.source.size_hint().exact(),
+            Kind::Stream(_) => None,
         }
     }
 
@@ -499,20 +500,21 @@ impl http_body::Body for Body {
             .map(|chunk| chunk.map(|result| result.map(Frame::data)))
     }
 
+    // hyper asks after every frame: a chunk stream answers without a virtual call.
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Empty => true,
-            Kind::Stream(stream) => stream.source.is_end_stream(),
+            Kind::Stream(stream) => stream.frames && stream.source.is_end_stream(),
             Kind::Full(_) => false,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            Kind::Stream(stream) => stream.source.size_hint(),
-            _ => match self.exact_len() {
-                Some(len) => SizeHint::with_exact(len),
-                None => SizeHint::default(),
+        match self.exact_len() {
+            Some(len) => SizeHint::with_exact(len),
+            None => match &self.kind {
+                Kind::Stream(stream) if stream.frames => stream.source.size_hint(),
+                _ => SizeHint::default(),
             },
         }
     }

@@ -162,12 +162,17 @@ impl Endpoint {
                 } else {
                     None
                 }
-            })
-            .or(self.any.as_ref());
-        if route.is_none() && allowed.is_none() {
+            });
+        if route.is_some() {
+            return route;
+        }
+        if let Some(mount) = &self.any {
+            return Some(mount);
+        }
+        if allowed.is_none() {
             *allowed = Some(self);
         }
-        route
+        None
     }
 }
 
