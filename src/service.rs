@@ -51,7 +51,7 @@ use crate::request::HttpRequest;
 use crate::response::HttpResponse;
 use crate::router::{HttpRouter, Resolution};
 use crate::server::InFlight;
-use crate::tower::{Inner, LayerFn, LayeredFuture, request_body};
+use crate::tower::{LayerFn, LayeredFuture, Layers, request_body};
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
 use crate::ws::{WsRouter, WsRuntime};
@@ -63,7 +63,7 @@ pub struct AppService {
     shared: Arc<Shared>,
     /// The tower layers around the application (`app.layer`); `None` without layers, so
     /// that such an application calls its core directly.
-    layers: Option<Inner>,
+    layers: Option<Layers>,
 }
 
 pub(crate) struct Shared {
@@ -122,8 +122,7 @@ impl AppService {
             shared: Arc::new(shared),
             layers: None,
         };
-        let layers =
-            crate::tower::compose(tower::util::BoxCloneSyncService::new(core.clone()), layers);
+        let layers = crate::tower::compose(&core, layers);
         Self { layers, ..core }
     }
 
@@ -165,7 +164,7 @@ impl AppService {
     {
         let kind = match &self.layers {
             None => Kind::App(self.respond_directly(request, in_flight)),
-            Some(layers) => Kind::Layered(Box::new(layers.start(request, in_flight))),
+            Some(layers) => Kind::Layered(layers.start(request, in_flight)),
         };
         ResponseFuture { kind }
     }
@@ -354,9 +353,9 @@ pub struct ResponseFuture {
 enum Kind {
     /// No layers: the application itself.
     App(AppFuture),
-    /// Through the tower layers; boxed, so that the future of an application without
-    /// layers stays as small as it was (hyper moves it).
-    Layered(Box<LayeredFuture>),
+    /// Through the tower layers (a small future: it does not make the other variant's
+    /// requests pay for it).
+    Layered(LayeredFuture),
 }
 
 impl fmt::Debug for ResponseFuture {

@@ -617,3 +617,81 @@ async fn layers_see_bad_requests_answered_by_the_router() {
     assert_eq!(status_of(&reply), 400);
     assert_eq!(seen.load(Ordering::Relaxed), 1);
 }
+
+/// A layer whose service is not ready at its first `poll_ready` (as a concurrency limit or
+/// a load balancer may be), or fails it.
+#[derive(Clone)]
+struct Readiness {
+    fail: bool,
+}
+
+#[derive(Clone)]
+struct ReadinessService<S> {
+    inner: S,
+    fail: bool,
+    polled: bool,
+}
+
+impl<S> tower::Layer<S> for Readiness {
+    type Service = ReadinessService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        ReadinessService {
+            inner,
+            fail: self.fail,
+            polled: false,
+        }
+    }
+}
+
+impl<S, R> tower::Service<R> for ReadinessService<S>
+where
+    S: tower::Service<R>,
+    S::Error: Into<bareasgi::BoxError>,
+{
+    type Response = S::Response;
+    type Error = bareasgi::BoxError;
+    type Future = futures_util::future::MapErr<S::Future, fn(S::Error) -> bareasgi::BoxError>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        if self.fail {
+            return std::task::Poll::Ready(Err("not ready, ever".into()));
+        }
+        if !self.polled {
+            self.polled = true;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        use futures_util::TryFutureExt;
+        self.inner
+            .call(request)
+            .map_err(Into::into as fn(S::Error) -> bareasgi::BoxError)
+    }
+}
+
+/// tower's contract: a service is called only once ready. A stack that is not ready at once
+/// is waited for; one that fails to become ready is a `500`.
+#[tokio::test]
+async fn layers_that_are_not_ready_at_once_are_waited_for_and_failures_are_500() {
+    let mut app = Application::new();
+    app.http_router.add(["GET"], "/", |_req| async { "ready" });
+    app.layer(Readiness { fail: false });
+    let server = TestServer::start(app).await;
+    for _ in 0..3 {
+        let response = client().get(server.url("/")).send().await.unwrap();
+        assert_eq!(response.text().await.unwrap(), "ready");
+    }
+
+    let mut app = Application::new();
+    app.http_router.add(["GET"], "/", |_req| async { "ready" });
+    app.layer(Readiness { fail: true });
+    let server = TestServer::start(app).await;
+    let response = client().get(server.url("/")).send().await.unwrap();
+    assert_eq!(response.status(), 500);
+}

@@ -4,21 +4,23 @@
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use ::tower::util::{BoxCloneSyncService, Oneshot};
 use ::tower::{Layer, Service, ServiceExt};
 use bytes::Bytes;
 use http::{Request, Response};
 
-use super::{BoxedService, Inner, Normalize, into_response, request_body};
+use super::{BoxedFuture, BoxedService, Inner, Normalize, into_response, request_body};
 use crate::body::Body;
 use crate::error::BoxError;
 use crate::request::RequestBody;
+use crate::response::HttpResponse;
 use crate::server::InFlight;
+use crate::service::AppService;
 
 /// A layer given to `app.layer`, waiting for the service it will wrap.
-pub(crate) type LayerFn = Box<dyn FnOnce(Inner) -> Inner + Send + Sync>;
+pub(crate) type LayerFn = Box<dyn FnOnce(Inner) -> BoxedService + Send + Sync>;
 
 /// Boxes `layer` until the application is composed.
 pub(crate) fn boxed_layer<L, B>(layer: L) -> LayerFn
@@ -31,24 +33,31 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    Box::new(move |inner| Inner::new(BoxCloneSyncService::new(Normalize::new(layer.layer(inner)))))
+    Box::new(move |inner| BoxCloneSyncService::new(Normalize::new(layer.layer(inner))))
 }
 
-/// Wraps `core` in `layers`, the first the outermost; `None` when there are none.
-pub(crate) fn compose(core: BoxedService, layers: Vec<LayerFn>) -> Option<Inner> {
-    if layers.is_empty() {
-        return None;
+/// The tower layers around an application, composed.
+#[derive(Clone)]
+pub(crate) struct Layers {
+    /// The outermost layer, with the others inside it and the application innermost.
+    service: BoxedService,
+}
+
+/// Wraps `app` (an application without layers) in `layers`, the first added the outermost;
+/// `None` when there are none.
+pub(crate) fn compose(app: &AppService, layers: Vec<LayerFn>) -> Option<Layers> {
+    let mut stack: Option<BoxedService> = None;
+    for layer in layers.into_iter().rev() {
+        let inner = match stack.take() {
+            None => Inner::app(app.clone()),
+            Some(service) => Inner::layers(service),
+        };
+        stack = Some(layer(inner));
     }
-    let core = Inner::new(core);
-    Some(
-        layers
-            .into_iter()
-            .rev()
-            .fold(core, |inner, layer| layer(inner)),
-    )
+    stack.map(|service| Layers { service })
 }
 
-impl Inner {
+impl Layers {
     /// Starts a request through the layers. `in_flight`, the HTTP/1.1 connection's record of
     /// an open request, goes to the body that comes out of the outermost layer.
     pub(crate) fn start<B>(&self, request: Request<B>, in_flight: Option<InFlight>) -> LayeredFuture
@@ -56,24 +65,52 @@ impl Inner {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        LayeredFuture {
-            // A clone per request, so that each waits for readiness on its own.
-            future: self.service.clone().oneshot(request.map(request_body)),
-            in_flight,
-        }
+        // A clone per request, so that each waits for readiness on its own (as tower wants).
+        let mut service = self.service.clone();
+        let request = request.map(request_body);
+        // Most stacks are ready at once: then the request is handed over now and only the
+        // response future is kept, which saves boxing a future that holds the request.
+        let started = catch_unwind(AssertUnwindSafe(move || {
+            let mut cx = Context::from_waker(Waker::noop());
+            match service.poll_ready(&mut cx) {
+                Poll::Ready(Ok(())) => State::Called(service.call(request)),
+                Poll::Ready(Err(never)) => match never {},
+                // Polled again, with the real waker, by the `Oneshot`.
+                Poll::Pending => State::Waiting(Box::new(service.oneshot(request))),
+            }
+        }));
+        // A layer's panic must not take the connection (and its other requests) down.
+        let state =
+            started.unwrap_or_else(|panic| State::Failed(Some(crate::service::panicked(&*panic))));
+        LayeredFuture { state, in_flight }
     }
 }
 
-/// A request going through the application's layers.
+/// A request going through the application's layers: small, so that it does not make the
+/// future of every request bigger.
 pub(crate) struct LayeredFuture {
-    future: Oneshot<BoxedService, Request<RequestBody>>,
+    state: State,
     in_flight: Option<InFlight>,
+}
+
+enum State {
+    /// The layers were ready and have the request.
+    Called(BoxedFuture),
+    /// Waiting for the layers to be ready (a concurrency limit, say).
+    Waiting(Box<Oneshot<BoxedService, Request<RequestBody>>>),
+    /// Calling the layers panicked: the answer is this `500`.
+    Failed(Option<HttpResponse>),
 }
 
 impl LayeredFuture {
     pub(crate) fn poll_response(&mut self, cx: &mut Context<'_>) -> Poll<Response<Body>> {
-        // A layer's panic must not take the connection (and its other requests) down.
-        let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(&mut self.future).poll(cx)));
+        let polled = catch_unwind(AssertUnwindSafe(|| match &mut self.state {
+            State::Called(future) => future.as_mut().poll(cx),
+            State::Waiting(oneshot) => Pin::new(oneshot.as_mut()).poll(cx),
+            State::Failed(response) => Poll::Ready(Ok(into_response(
+                response.take().expect("polled after completion"),
+            ))),
+        }));
         let mut response = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(response))) => response,

@@ -90,12 +90,13 @@ use bytes::Bytes;
 use http::{Request, Response};
 
 pub(crate) use self::body::request_body;
-pub(crate) use self::layered::{LayerFn, LayeredFuture, boxed_layer, compose};
+pub(crate) use self::layered::{LayerFn, LayeredFuture, Layers, boxed_layer, compose};
 pub(crate) use self::mount::Mount;
 use crate::body::Body;
 use crate::error::BoxError;
 use crate::request::RequestBody;
 use crate::response::HttpResponse;
+use crate::service::{AppService, ResponseFuture};
 
 /// A tower service of the application's request and response types, type-erased.
 pub(crate) type BoxedService =
@@ -110,12 +111,28 @@ type BoxedFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible
 /// it into, such as tower-http's `Limited<RequestBody>` — and never fails.
 #[derive(Clone)]
 pub struct Inner {
-    service: BoxedService,
+    service: InnerService,
+}
+
+#[derive(Clone)]
+enum InnerService {
+    /// The application itself, unboxed: the innermost layer calls it directly.
+    App(AppService),
+    /// The layers added later.
+    Layers(BoxedService),
 }
 
 impl Inner {
-    pub(crate) fn new(service: BoxedService) -> Self {
-        Self { service }
+    pub(crate) fn app(app: AppService) -> Self {
+        Self {
+            service: InnerService::App(app),
+        }
+    }
+
+    pub(crate) fn layers(service: BoxedService) -> Self {
+        Self {
+            service: InnerService::Layers(service),
+        }
     }
 }
 
@@ -132,14 +149,52 @@ where
 {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = BoxedFuture;
+    type Future = InnerFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.service.poll_ready(cx)
+        match &mut self.service {
+            InnerService::App(_) => Poll::Ready(Ok(())),
+            InnerService::Layers(service) => service.poll_ready(cx),
+        }
     }
 
-    fn call(&mut self, request: Request<B>) -> BoxedFuture {
-        self.service.call(request.map(request_body))
+    fn call(&mut self, request: Request<B>) -> InnerFuture {
+        let request = request.map(request_body);
+        InnerFuture {
+            kind: match &mut self.service {
+                InnerService::App(app) => InnerFutureKind::App(app.respond(request, None)),
+                InnerService::Layers(service) => InnerFutureKind::Layers(service.call(request)),
+            },
+        }
+    }
+}
+
+/// The future of [`Inner`].
+pub struct InnerFuture {
+    kind: InnerFutureKind,
+}
+
+// Both are boxed by the layer above (its future is); boxing `App` here would add one more.
+#[allow(clippy::large_enum_variant)]
+enum InnerFutureKind {
+    App(ResponseFuture),
+    Layers(BoxedFuture),
+}
+
+impl fmt::Debug for InnerFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InnerFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for InnerFuture {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().kind {
+            InnerFutureKind::App(future) => Pin::new(future).poll(cx),
+            InnerFutureKind::Layers(future) => future.as_mut().poll(cx),
+        }
     }
 }
 
