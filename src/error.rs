@@ -4,15 +4,15 @@
 //! ```
 //! use bareasgi::{HttpError, HttpRequest};
 //!
-//! async fn show(req: HttpRequest) -> Result<String, HttpError> {
-//!     let id: u32 = req
-//!         .matches
-//!         .parse("id")
-//!         .map_err(|_| HttpError::bad_request("id must be a number"))?;
+//! async fn show(mut req: HttpRequest) -> Result<String, HttpError> {
+//!     // Every request error converts with `?`, keeping its status: a capture that does not
+//!     // parse is a 400, a body over the limit a 413.
+//!     let id: u32 = req.matches.parse("id")?;
+//!     let note = req.text().await?;
 //!     if id == 0 {
 //!         return Err(HttpError::not_found("no such item"));
 //!     }
-//!     Ok(format!("item {id}"))
+//!     Ok(format!("item {id}: {note}"))
 //! }
 //! ```
 

@@ -48,6 +48,8 @@ pub mod app;
 pub mod body;
 pub mod error;
 pub mod handler;
+#[cfg(feature = "json")]
+pub mod json;
 pub mod lifespan;
 pub mod middleware;
 pub mod request;
@@ -57,13 +59,21 @@ mod server;
 pub mod service;
 pub mod sse;
 pub mod typemap;
+#[cfg(any(feature = "query", feature = "form"))]
+pub mod urlencoded;
 #[cfg(feature = "ws")]
 pub mod ws;
+
+/// The `http` crate, whose types (`Method`, `StatusCode`, `HeaderMap`, `Uri`, `Request`) are
+/// in this crate's API: `use bareasgi::http::StatusCode;` without adding it to `Cargo.toml`.
+pub use http;
 
 pub use app::Application;
 pub use body::{Body, bytes_writer, text_writer};
 pub use error::{BoxError, Error, HttpError};
 pub use handler::{BoxFuture, Handler};
+#[cfg(feature = "json")]
+pub use json::Json;
 pub use lifespan::LifespanHandler;
 pub use middleware::{Middleware, MiddlewareChain, Next, make_middleware_chain};
 pub use request::{BodyError, HttpRequest, MatchError, Matches, RequestBody};
@@ -71,6 +81,10 @@ pub use response::{HttpResponse, IntoHeaders, IntoResponse, IntoStatus};
 pub use router::{HttpRouter, Resolution, RouteError};
 pub use service::{AppService, ResponseFuture};
 pub use typemap::TypeMap;
+#[cfg(feature = "form")]
+pub use urlencoded::FormError;
+#[cfg(feature = "query")]
+pub use urlencoded::QueryError;
 
 /// The text of a caught panic, for the log line.
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {

@@ -154,3 +154,9 @@ impl IntoResponse for MatchError {
         HttpResponse::text(StatusCode::BAD_REQUEST, self.to_string())
     }
 }
+
+impl From<MatchError> for crate::HttpError {
+    fn from(error: MatchError) -> Self {
+        crate::HttpError::bad_request(error.to_string())
+    }
+}

@@ -201,14 +201,7 @@ impl HttpRequest {
     /// and the errors of [`bytes`](Self::bytes).
     #[cfg(feature = "json")]
     pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, BodyError> {
-        if let Some(content_type) = self.parts.headers.get(http::header::CONTENT_TYPE) {
-            let essence = content_type
-                .to_str()
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim();
+        if let Some(essence) = media_type(&self.parts.headers) {
             let is_json = essence.eq_ignore_ascii_case("application/json")
                 || (essence.len() > 5
                     && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
@@ -219,6 +212,14 @@ impl HttpRequest {
         let bytes = self.bytes().await?;
         serde_json::from_slice(&bytes).map_err(|error| BodyError::Json(error.to_string()))
     }
+}
+
+/// The media type of the `content-type` header without its parameters (`text/plain` for
+/// `text/plain; charset=utf-8`); `""` when the header is not text, `None` when absent.
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::CONTENT_TYPE)?;
+    let text = value.to_str().unwrap_or("");
+    Some(text.split(';').next().unwrap_or("").trim())
 }
 
 impl fmt::Debug for HttpRequest {
