@@ -49,15 +49,15 @@ pub struct Json<T>(pub T);
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 impl<T: Serialize> Json<T> {
-    /// The serialized body, or the logged `500` that replaces the whole response.
-    fn into_body(self) -> Result<Body, HttpResponse> {
+    /// The serialized body, or `None` once the failure is logged (the caller answers 500).
+    fn into_body(self) -> Option<Body> {
         // Most JSON responses are small; this saves the first few regrowths.
         let mut bytes = Vec::with_capacity(128);
         match serde_json::to_writer(&mut bytes, &self.0) {
-            Ok(()) => Ok(Body::from(bytes)),
+            Ok(()) => Some(Body::from(bytes)),
             Err(error) => {
                 tracing::error!(%error, type_name = std::any::type_name::<T>(), "cannot serialize the JSON response; answering 500");
-                Err(HttpResponse::internal_server_error())
+                None
             }
         }
     }
@@ -75,8 +75,8 @@ fn with_json_type(mut response: HttpResponse) -> HttpResponse {
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> HttpResponse {
         match self.into_body() {
-            Ok(body) => with_json_type(body.into_response()),
-            Err(failure) => failure,
+            Some(body) => with_json_type(body.into_response()),
+            None => HttpResponse::internal_server_error(),
         }
     }
 }
@@ -84,8 +84,8 @@ impl<T: Serialize> IntoResponse for Json<T> {
 impl<S: IntoStatus, T: Serialize> IntoResponse for (S, Json<T>) {
     fn into_response(self) -> HttpResponse {
         match self.1.into_body() {
-            Ok(body) => with_json_type((self.0, body).into_response()),
-            Err(failure) => failure,
+            Some(body) => with_json_type((self.0, body).into_response()),
+            None => HttpResponse::internal_server_error(),
         }
     }
 }
@@ -97,12 +97,12 @@ impl<S: IntoStatus, H: IntoHeaders, T: Serialize> IntoResponse for (S, H, Json<T
             return HttpResponse::internal_server_error();
         };
         match self.2.into_body() {
-            Ok(body) => with_json_type(HttpResponse {
+            Some(body) => with_json_type(HttpResponse {
                 status,
                 headers,
                 body,
             }),
-            Err(failure) => failure,
+            None => HttpResponse::internal_server_error(),
         }
     }
 }

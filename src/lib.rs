@@ -46,6 +46,8 @@
 
 pub mod app;
 pub mod body;
+#[cfg(feature = "cookies")]
+pub mod cookies;
 pub mod error;
 pub mod handler;
 #[cfg(feature = "json")]
@@ -67,6 +69,11 @@ pub mod ws;
 /// The `http` crate, whose types (`Method`, `StatusCode`, `HeaderMap`, `Uri`, `Request`) are
 /// in this crate's API: `use bareasgi::http::StatusCode;` without adding it to `Cargo.toml`.
 pub use http;
+
+/// The `cookie` crate (feature `cookies`): [`Cookie`](cookie::Cookie) and its builder,
+/// [`Key`](cookie::Key) for signed and private cookies. See [`cookies`].
+#[cfg(feature = "cookies")]
+pub use cookie;
 
 pub use app::Application;
 pub use body::{Body, bytes_writer, text_writer};
