@@ -54,6 +54,8 @@ pub mod handler;
 pub mod json;
 pub mod lifespan;
 pub mod middleware;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 pub mod request;
 pub mod response;
 pub mod router;
