@@ -268,12 +268,29 @@ impl Application {
         listener: TcpListener,
         signal: impl Future<Output = ()> + Send,
     ) -> Result<(), Error> {
+        self.run_startup().await?;
+        self.serve_started(listener, signal).await;
+        Ok(())
+    }
+
+    /// Runs the startup handlers in order; the first failure stops them and is returned.
+    pub(crate) async fn run_startup(&mut self) -> Result<(), Error> {
         for (index, handler) in self.startup_handlers.iter().enumerate() {
             if let Err(error) = handler.call(&mut self.info).await {
                 tracing::error!(handler = index, %error, "startup handler failed; not serving");
                 return Err(Error::startup(index, error));
             }
         }
+        Ok(())
+    }
+
+    /// Serves `listener` (the startup handlers have run) until `signal`, drains, and runs
+    /// the shutdown handlers.
+    pub(crate) async fn serve_started(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send,
+    ) {
         let (service, shutdown_handlers, limits) = self.split();
         let info = service.info();
         server::run(listener, service, &limits, signal).await;
@@ -282,7 +299,6 @@ impl Application {
                 tracing::error!(handler = index, %error, "shutdown handler failed");
             }
         }
-        Ok(())
     }
 }
 

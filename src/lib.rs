@@ -62,6 +62,8 @@ pub mod router;
 mod server;
 pub mod service;
 pub mod sse;
+#[cfg(feature = "test")]
+pub mod test;
 pub mod typemap;
 #[cfg(any(feature = "query", feature = "form"))]
 pub mod urlencoded;

@@ -45,7 +45,9 @@ use serde::de::DeserializeOwned;
 use crate::error::HttpError;
 #[cfg(feature = "form")]
 use crate::request::BodyError;
-use crate::request::{HttpRequest, media_type};
+use crate::request::HttpRequest;
+#[cfg(feature = "form")]
+use crate::request::media_type;
 use crate::response::{HttpResponse, IntoResponse};
 
 /// Deserializes urlencoded `input`, naming the field that failed in the error.

@@ -216,6 +216,7 @@ impl HttpRequest {
 
 /// The media type of the `content-type` header without its parameters (`text/plain` for
 /// `text/plain; charset=utf-8`); `""` when the header is not text, `None` when absent.
+#[cfg(any(feature = "json", feature = "form", feature = "multipart"))]
 pub(crate) fn media_type(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(http::header::CONTENT_TYPE)?;
     let text = value.to_str().unwrap_or("");
