@@ -31,13 +31,12 @@ pub struct TestRequest {
 impl TestRequest {
     #[track_caller]
     pub(crate) fn new(shared: Arc<Shared>, method: Method, path: &str) -> Self {
-        let target = path
-            .parse::<Uri>()
-            .ok()
-            .filter(|uri| uri.scheme().is_none() && path.starts_with('/'))
-            .unwrap_or_else(|| {
-                panic!("{path:?} is not a request target: give the path (and query), such as \"/todos?done=true\"")
-            });
+        let target = match path.parse::<Uri>() {
+            Ok(uri) if uri.scheme().is_none() && path.starts_with('/') => uri,
+            _ => panic!(
+                "{path:?} is not a request target: give the path (and query), such as \"/todos?done=true\""
+            ),
+        };
         Self {
             shared,
             method,
@@ -60,12 +59,15 @@ impl TestRequest {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Display,
     {
-        let name = name
-            .try_into()
-            .unwrap_or_else(|error| panic!("invalid header name: {error}"));
-        let value = value
-            .try_into()
-            .unwrap_or_else(|error| panic!("invalid value for header {name}: {error}"));
+        // A `match`, not a closure: the panic must name the caller's line.
+        let name = match name.try_into() {
+            Ok(name) => name,
+            Err(error) => panic!("invalid header name: {error}"),
+        };
+        let value = match value.try_into() {
+            Ok(value) => value,
+            Err(error) => panic!("invalid value for header {name}: {error}"),
+        };
         self.headers.append(name, value);
         self
     }
@@ -90,8 +92,10 @@ impl TestRequest {
     #[cfg(feature = "json")]
     #[track_caller]
     pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
-        let bytes = serde_json::to_vec(value)
-            .unwrap_or_else(|error| panic!("cannot serialize the request body as JSON: {error}"));
+        let bytes = match serde_json::to_vec(value) {
+            Ok(bytes) => bytes,
+            Err(error) => panic!("cannot serialize the request body as JSON: {error}"),
+        };
         self.headers.insert(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -109,8 +113,10 @@ impl TestRequest {
     #[cfg(feature = "form")]
     #[track_caller]
     pub fn form<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
-        let text = serde_html_form::to_string(value)
-            .unwrap_or_else(|error| panic!("cannot serialize the request body as a form: {error}"));
+        let text = match serde_html_form::to_string(value) {
+            Ok(text) => text,
+            Err(error) => panic!("cannot serialize the request body as a form: {error}"),
+        };
         self.headers.insert(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),

@@ -46,13 +46,10 @@ pub struct WebSocketConnect {
 impl WebSocketConnect {
     #[track_caller]
     pub(crate) fn new(shared: Arc<Shared>, path: &str) -> Self {
-        let target = path
-            .parse::<Uri>()
-            .ok()
-            .filter(|uri| uri.scheme().is_none() && path.starts_with('/'))
-            .unwrap_or_else(|| {
-                panic!("{path:?} is not a request target: give the path, such as \"/ws\"")
-            });
+        let target = match path.parse::<Uri>() {
+            Ok(uri) if uri.scheme().is_none() && path.starts_with('/') => uri,
+            _ => panic!("{path:?} is not a request target: give the path, such as \"/ws\""),
+        };
         Self {
             shared,
             target,
@@ -73,12 +70,15 @@ impl WebSocketConnect {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Display,
     {
-        let name = name
-            .try_into()
-            .unwrap_or_else(|error| panic!("invalid header name: {error}"));
-        let value = value
-            .try_into()
-            .unwrap_or_else(|error| panic!("invalid value for header {name}: {error}"));
+        // A `match`, not a closure: the panic must name the caller's line.
+        let name = match name.try_into() {
+            Ok(name) => name,
+            Err(error) => panic!("invalid header name: {error}"),
+        };
+        let value = match value.try_into() {
+            Ok(value) => value,
+            Err(error) => panic!("invalid value for header {name}: {error}"),
+        };
         self.headers.append(name, value);
         self
     }
