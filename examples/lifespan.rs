@@ -44,8 +44,12 @@ async fn visits(req: HttpRequest) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
+    // Log what the server does, and why a handler answered 500 (RUST_LOG=debug for more).
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
         .init();
     let port: u16 = std::env::var("PORT")
         .ok()

@@ -91,6 +91,13 @@ fn utc_now() -> String {
 #[allow(dead_code)] // the test that includes this file uses `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
+    // Log what the server does, and why a handler answered 500 (RUST_LOG=debug for more).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     let port: u16 = std::env::var("PORT")
         .ok()
         .and_then(|port| port.parse().ok())
