@@ -41,8 +41,16 @@
 //! The pieces, one module each: [`router`] (patterns and precedence), [`handler`],
 //! [`request`], [`response`], [`body`], [`sse`] (server-sent events), [`middleware`],
 //! [`lifespan`], [`app`] (the [`Application`] and its limits), [`service`] (the
-//! application as a hyper `Service`) and, with the default `ws` feature, `ws`
-//! (WebSockets: `app.ws_router`).
+//! application as a hyper `Service`), and behind Cargo features:
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `ws` | on | `ws`: WebSockets, `app.ws_router` |
+//! | `json` | on | `req.json()`, the `Json` response, `Event::json_data` |
+//! | `query`, `form` | on | `urlencoded`: `req.query_as()`, `req.form()` |
+//! | `cookies` | on | `cookies`: `req.cookie()`, `set_cookie`, signed and private cookies; `cookie` re-exported |
+//! | `test` | on | `test`: `TestClient`, the way to test an application |
+//! | `multipart` | off | `multipart`: `req.multipart()`, streamed uploads |
 
 pub mod app;
 pub mod body;
