@@ -18,6 +18,10 @@ use http::StatusCode;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
+#[path = "support/serve.rs"]
+#[allow(dead_code)] // a test that includes this file uses `app` only
+mod serve;
+
 /// How many messages a client may fall behind before it skips some.
 const CAPACITY: usize = 256;
 /// The longest message accepted.
@@ -111,10 +115,5 @@ pub fn app() -> Application {
 #[allow(dead_code)] // the tests that include this file use `app` and `messages`
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9013);
-    println!("Listening on http://localhost:{port}");
-    app().serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app(), 9013, "").await
 }

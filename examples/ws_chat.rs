@@ -18,6 +18,10 @@ use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
+#[path = "support/serve.rs"]
+#[allow(dead_code)] // a test that includes this file uses `app` only
+mod serve;
+
 /// How many lines the room keeps for subscribers that are behind.
 pub const BACKLOG: usize = 64;
 /// The longest line a client may send, in bytes.
@@ -130,10 +134,5 @@ pub fn app() -> Application {
 #[allow(dead_code)] // the test that includes this file uses `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9012);
-    println!("Listening on http://localhost:{port}");
-    app().serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app(), 9012, "").await
 }

@@ -8,6 +8,10 @@
 use bareasgi::ws::{Message, WebSocket, WebSocketError, WebSocketRequest};
 use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 
+#[path = "support/serve.rs"]
+#[allow(dead_code)] // a test that includes this file uses `app` only
+mod serve;
+
 const PAGE: &str = r#"<!DOCTYPE html>
 <html>
   <head>
@@ -77,10 +81,5 @@ pub fn app() -> Application {
 #[allow(dead_code)] // the tests that include this file use `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9011);
-    println!("Listening on http://localhost:{port}");
-    app().serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app(), 9011, "").await
 }

@@ -42,7 +42,8 @@
 //! [`request`], [`response`], [`body`], [`sse`] (server-sent events), [`middleware`],
 //! [`lifespan`], [`app`] (the [`Application`] and its limits), [`service`] (the
 //! application as a hyper `Service`) and, with the default `ws` feature, `ws`
-//! (WebSockets: `app.ws_router`).
+//! (WebSockets: `app.ws_router`); with the `tls` feature, `tls` (HTTPS with HTTP/2:
+//! `app.serve_tls`).
 
 pub mod app;
 pub mod body;
@@ -56,6 +57,8 @@ pub mod router;
 mod server;
 pub mod service;
 pub mod sse;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod typemap;
 #[cfg(feature = "ws")]
 pub mod ws;
