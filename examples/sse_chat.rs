@@ -18,8 +18,8 @@ use http::StatusCode;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
 #[path = "support/serve.rs"]
-#[allow(dead_code)] // a test that includes this file uses `app` only
 mod serve;
 
 /// How many messages a client may fall behind before it skips some.
@@ -112,7 +112,7 @@ pub fn app() -> Application {
     app
 }
 
-#[allow(dead_code)] // the tests that include this file use `app` and `messages`
+#[cfg(not(test))] // the tests that include this file use `app` and `messages`
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
     serve::serve(app(), 9013, "").await

@@ -15,8 +15,8 @@ use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 use futures_util::stream;
 use tokio::time::MissedTickBehavior;
 
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
 #[path = "support/serve.rs"]
-#[allow(dead_code)] // a test that includes this file uses `app` only
 mod serve;
 
 const PAGE: &str = r#"<!DOCTYPE html>
@@ -94,7 +94,7 @@ fn utc_now() -> String {
     )
 }
 
-#[allow(dead_code)] // the test that includes this file uses `app` only
+#[cfg(not(test))] // the test that includes this file uses `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
     serve::serve(app(), 9009, "").await

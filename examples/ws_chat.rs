@@ -18,8 +18,8 @@ use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
 #[path = "support/serve.rs"]
-#[allow(dead_code)] // a test that includes this file uses `app` only
 mod serve;
 
 /// How many lines the room keeps for subscribers that are behind.
@@ -131,7 +131,7 @@ pub fn app() -> Application {
     app
 }
 
-#[allow(dead_code)] // the test that includes this file uses `app` only
+#[cfg(not(test))] // the test that includes this file uses `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
     serve::serve(app(), 9012, "").await

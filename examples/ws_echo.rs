@@ -8,8 +8,8 @@
 use bareasgi::ws::{Message, WebSocket, WebSocketError, WebSocketRequest};
 use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
 #[path = "support/serve.rs"]
-#[allow(dead_code)] // a test that includes this file uses `app` only
 mod serve;
 
 const PAGE: &str = r#"<!DOCTYPE html>
@@ -78,7 +78,7 @@ pub fn app() -> Application {
     app
 }
 
-#[allow(dead_code)] // the tests that include this file use `app` only
+#[cfg(not(test))] // the tests that include this file use `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
     serve::serve(app(), 9011, "").await
