@@ -8,13 +8,15 @@
 # Per round and server, two runs:
 #   requests    h2load -D DURATION -c CLIENTS -m STREAMS: requests/s over a few long-lived
 #               HTTP/2 connections, and the server's CPU time per request
-#   handshakes  h2load -n HANDSHAKES -c HANDSHAKES -m 1: every request on a new connection,
-#               so a full TLS 1.3 handshake each: new handshakes/s, server CPU per handshake
+#   handshakes  h2load -n HANDSHAKES -c HANDSHAKES -m 1, BURSTS times: every request on a
+#               new connection, so a full TLS 1.3 handshake each: new handshakes/s, server
+#               CPU per handshake (bursts of at most the listen backlog, 1024, so that no
+#               SYN is dropped; several, so that the CPU time is many clock ticks)
 # The server's CPU time is utime + stime from /proc/PID/stat around each run; steadier than
 # requests/s on a shared machine.
 #
 # Settings (environment):
-#   DURATION=10  ROUNDS=3  CLIENTS=8  STREAMS=16  HANDSHAKES=1000  WARMUP=2
+#   DURATION=10  ROUNDS=3  CLIENTS=8  STREAMS=16  HANDSHAKES=1000  BURSTS=4  WARMUP=2
 #   KEY=ec (ECDSA P-256) or rsa (RSA 2048)      the certificate's key, made with openssl
 #   SERVER_CPU=0 CLIENT_CPU=1 BASE_PORT=18440
 #
@@ -26,6 +28,7 @@ ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-8}
 STREAMS=${STREAMS:-16}
 HANDSHAKES=${HANDSHAKES:-1000}
+BURSTS=${BURSTS:-4}
 WARMUP=${WARMUP:-2}
 KEY=${KEY:-ec}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -117,23 +120,28 @@ TICKS_PER_SECOND=$(getconf CLK_TCK)
 RESULTS=$OUT/results.csv
 echo "round,server,run,seconds,succeeded,failed,req_per_s,cpu_seconds" >"$RESULTS"
 
-run() { # run ROUND SERVER NAME H2LOAD-ARGS...: one measured h2load run
-    local round=$1 server=$2 name=$3
-    shift 3
+run() { # run ROUND SERVER NAME TIMES H2LOAD-ARGS...: one measurement of TIMES h2load runs
+    local round=$1 server=$2 name=$3 times=$4
+    shift 4
     local file=$OUT/runs/$round-$name-$server.txt before after
+    : >"$file"
     before=$(cpu_ticks "${PID[$server]}")
-    taskset -c "$CLIENT_CPU" h2load "$@" "$(url "$server")" >"$file" 2>&1 || true
+    for _ in $(seq "$times"); do
+        taskset -c "$CLIENT_CPU" h2load "$@" "$(url "$server")" >>"$file" 2>&1 || true
+    done
     after=$(cpu_ticks "${PID[$server]}")
     python3 - "$file" "$round" "$server" "$name" "$((after - before))" "$TICKS_PER_SECOND" >>"$RESULTS" <<'EOF'
 import re, sys
 path, round_, server, name, ticks, hz = sys.argv[1:]
 text = open(path).read()
-finished = re.search(r"finished in ([\d.]+)(ms|s), ([\d.]+) req/s", text)
-counts = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed", text)
-if not finished or not counts:
+finished = re.findall(r"finished in ([\d.]+)(ms|s), ([\d.]+) req/s", text)
+counts = re.findall(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed", text)
+if not finished or len(finished) != len(counts):
     sys.exit(f"cannot read h2load's output in {path}:\n{text}")
-seconds = float(finished[1]) / (1000 if finished[2] == "ms" else 1)
-print(f"{round_},{server},{name},{seconds},{counts[1]},{counts[2]},{finished[3]},{int(ticks) / int(hz)}")
+seconds = sum(float(t) / (1000 if unit == "ms" else 1) for t, unit, _ in finished)
+succeeded = sum(int(ok) for ok, _ in counts)
+failed = sum(int(bad) for _, bad in counts)
+print(f"{round_},{server},{name},{seconds},{succeeded},{failed},{succeeded / seconds},{int(ticks) / int(hz)}")
 EOF
 }
 
@@ -153,9 +161,9 @@ for round in $(seq "$ROUNDS"); do
     (( round % 2 == 0 )) && order=("${SERVERS[1]}" "${SERVERS[0]}")
     for server in "${order[@]}"; do
         log "round $round/$ROUNDS  $server  requests (${DURATION}s, $CLIENTS connections x $STREAMS streams)"
-        run "$round" "$server" requests -D "$DURATION" -c "$CLIENTS" -m "$STREAMS"
-        log "round $round/$ROUNDS  $server  handshakes ($HANDSHAKES new connections)"
-        run "$round" "$server" handshakes -n "$HANDSHAKES" -c "$HANDSHAKES" -m 1
+        run "$round" "$server" requests 1 -D "$DURATION" -c "$CLIENTS" -m "$STREAMS"
+        log "round $round/$ROUNDS  $server  handshakes ($BURSTS x $HANDSHAKES new connections)"
+        run "$round" "$server" handshakes "$BURSTS" -n "$HANDSHAKES" -c "$HANDSHAKES" -m 1
     done
 done
 
@@ -167,7 +175,7 @@ done
     echo "h2load=$(h2load --version 2>&1 | head -1)"
     echo "load=$load1"
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "settings=key $KEY, $ROUNDS round(s), requests: h2load -D $DURATION -c $CLIENTS -m $STREAMS; handshakes: h2load -n $HANDSHAKES -c $HANDSHAKES -m 1; servers on core $SERVER_CPU, h2load on core $CLIENT_CPU"
+    echo "settings=key $KEY, $ROUNDS round(s), requests: h2load -D $DURATION -c $CLIENTS -m $STREAMS; handshakes: $BURSTS x h2load -n $HANDSHAKES -c $HANDSHAKES -m 1; servers on core $SERVER_CPU, h2load on core $CLIENT_CPU"
 } >"$OUT/runs/machine.txt"
 
 python3 - "$RESULTS" "$OUT/runs/machine.txt" <<'EOF' | tee "$OUT/results.md"

@@ -122,16 +122,7 @@ fn the_ws_echo_page_echoes_in_headless_chromium() {
 #[test]
 #[ignore = "needs Chromium and playwright-core; .ci/run installs them and runs it"]
 fn ten_event_streams_all_receive_over_https_and_at_most_six_over_http1() {
-    let made =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .unwrap();
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("browser-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert, made.cert.pem()).unwrap();
-    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
-
+    let (cert, key) = make_certificate("sse_many");
     let (_https, base) = start_example_with("sse_clock", &[("TLS_CERT", &cert), ("TLS_KEY", &key)]);
     assert!(base.starts_with("https://"), "{base}");
     run_script_with("sse_many.mjs", &[&base, "all"], "sse_many_https.png");
@@ -139,4 +130,31 @@ fn ten_event_streams_all_receive_over_https_and_at_most_six_over_http1() {
     let (_http, base) = start_example("sse_clock");
     assert!(base.starts_with("http://"), "{base}");
     run_script_with("sse_many.mjs", &[&base, "capped"], "sse_many_http1.png");
+}
+
+/// A self-signed certificate for localhost made by rcgen, as PEM files: `(cert, key)`.
+#[cfg(feature = "tls")]
+fn make_certificate(name: &str) -> (PathBuf, PathBuf) {
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("browser-tls-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}
+
+// A page served over HTTP/2 still gets its WebSocket: the server does not offer WebSockets
+// over HTTP/2 (RFC 8441), so Chromium opens a TLS connection with ALPN http/1.1 for it.
+#[cfg(all(feature = "tls", feature = "ws"))]
+#[test]
+#[ignore = "needs Chromium and playwright-core; .ci/run installs them and runs it"]
+fn the_ws_echo_page_echoes_over_https_in_headless_chromium() {
+    let (cert, key) = make_certificate("ws_echo");
+    let (_server, base) = start_example_with("ws_echo", &[("TLS_CERT", &cert), ("TLS_KEY", &key)]);
+    assert!(base.starts_with("https://"), "{base}");
+    run_script("ws_echo.mjs", &base, "ws_echo_https.png");
 }
