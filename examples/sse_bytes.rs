@@ -12,6 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bareasgi::{Application, Body, HttpRequest, IntoResponse};
 use futures_util::stream;
 
+#[path = "support/serve.rs"]
+mod serve;
+
 async fn events(_req: HttpRequest) -> impl IntoResponse {
     let chunks = stream::unfold(0u64, |n| async move {
         if n > 0 {
@@ -32,19 +35,7 @@ async fn events(_req: HttpRequest) -> impl IntoResponse {
 
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    // Log what the server does, and why a handler answered 500 (RUST_LOG=debug for more).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9010);
     let mut app = Application::new();
     app.http_router.add(["GET"], "/events", events);
-    println!("Listening on http://localhost:{port}/events");
-    app.serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app, 9010, "/events").await
 }

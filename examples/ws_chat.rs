@@ -18,6 +18,10 @@ use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
+#[path = "support/serve.rs"]
+mod serve;
+
 /// How many lines the room keeps for subscribers that are behind.
 pub const BACKLOG: usize = 64;
 /// The longest line a client may send, in bytes.
@@ -127,20 +131,8 @@ pub fn app() -> Application {
     app
 }
 
-#[allow(dead_code)] // the test that includes this file uses `app` only
+#[cfg(not(test))] // the test that includes this file uses `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    // Log what the server does, and why a handler answered 500 (RUST_LOG=debug for more).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9012);
-    println!("Listening on http://localhost:{port}");
-    app().serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app(), 9012, "").await
 }

@@ -8,6 +8,10 @@
 use bareasgi::ws::{Message, WebSocket, WebSocketError, WebSocketRequest};
 use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
+#[path = "support/serve.rs"]
+mod serve;
+
 const PAGE: &str = r#"<!DOCTYPE html>
 <html>
   <head>
@@ -74,20 +78,8 @@ pub fn app() -> Application {
     app
 }
 
-#[allow(dead_code)] // the tests that include this file use `app` only
+#[cfg(not(test))] // the tests that include this file use `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    // Log what the server does, and why a handler answered 500 (RUST_LOG=debug for more).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9011);
-    println!("Listening on http://localhost:{port}");
-    app().serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app(), 9011, "").await
 }

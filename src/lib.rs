@@ -51,6 +51,7 @@
 //! | `cookies` | on | `cookies`: `req.cookie()`, `set_cookie`, signed and private cookies; `cookie` re-exported |
 //! | `test` | on | `test`: `TestClient`, the way to test an application |
 //! | `multipart` | off | `multipart`: `req.multipart()`, streamed uploads |
+//! | `tls` | off | `tls`: HTTPS with HTTP/2, `app.serve_tls` |
 
 pub mod app;
 pub mod body;
@@ -72,6 +73,8 @@ pub mod service;
 pub mod sse;
 #[cfg(feature = "test")]
 pub mod test;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod typemap;
 #[cfg(any(feature = "query", feature = "form"))]
 pub mod urlencoded;
@@ -125,6 +128,7 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
     feature = "form",
     feature = "cookies",
     feature = "test",
-    feature = "multipart"
+    feature = "multipart",
+    feature = "tls"
 ))]
 pub struct ReadmeDoctests;

@@ -187,10 +187,11 @@ impl TestClient {
                         return;
                     }
                     let _ = started_tx.send(Ok(()));
-                    app.serve_started(listener, async move {
+                    let stop = async move {
                         let _ = stop_rx.await;
-                    })
-                    .await;
+                    };
+                    app.serve_started(listener, crate::server::Transport::Cleartext, stop)
+                        .await;
                 });
                 // Connections of clients still held by the test end here, with the runtime.
                 runtime.shutdown_timeout(Duration::from_secs(1));
