@@ -54,13 +54,19 @@ use crate::response::HttpResponse;
 
 /// Every cookie in the request's `cookie` headers (HTTP/2 may split them over several),
 /// in order; pairs that do not parse are skipped.
+///
+/// Split on `;` as bytes, not through `HeaderValue::to_str`: that refuses a whole header
+/// for one byte outside visible ASCII, and a single cookie with UTF-8 in its value (set by
+/// a page's script, say) would then hide every other cookie, the session's included.
 fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
     headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
+        .flat_map(|value| value.as_bytes().split(|&byte| byte == b';'))
+        .filter_map(|pair| std::str::from_utf8(pair).ok())
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| Cookie::parse(pair).ok())
 }
 
 /// The value of the first cookie called `name`, without surrounding double quotes.
@@ -296,6 +302,23 @@ mod tests {
             .map(|c| c.name().to_owned())
             .collect();
         assert_eq!(names, ["a", "b", "c", "a"]);
+    }
+
+    // Regression: cookies were read through `HeaderValue::to_str`, which refuses a whole
+    // header for one byte outside visible ASCII, so a UTF-8 cookie hid the session cookie.
+    #[test]
+    fn a_cookie_with_bytes_outside_ascii_does_not_hide_the_others() {
+        let mut headers = HeaderMap::new();
+        let value =
+            HeaderValue::from_bytes(b"theme=caf\xc3\xa9; latin=\xe9t\xe9; session=abc").unwrap();
+        headers.append(COOKIE, value);
+        assert_eq!(cookie_value(&headers, "session"), Some("abc"));
+        assert_eq!(cookie_value(&headers, "theme"), Some("caf\u{e9}"));
+        assert_eq!(
+            cookie_value(&headers, "latin"),
+            None,
+            "not UTF-8: skipped alone"
+        );
     }
 
     #[test]
