@@ -93,9 +93,28 @@ fn candidates<'h>(
         .map(Cookie::into_owned)
 }
 
+/// The value of the first cookie called `name` whose signature `key` verifies: one that
+/// another site planted under the same name does not shadow the real one.
+fn verified_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> {
+    let jar = CookieJar::new();
+    let signed = jar.signed(key);
+    candidates(headers, name)
+        .find_map(|cookie| signed.verify(cookie))
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// The decrypted value of the first cookie called `name` that `key` decrypts.
+fn decrypted_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> {
+    let jar = CookieJar::new();
+    let private = jar.private(key);
+    candidates(headers, name)
+        .find_map(|cookie| private.decrypt(cookie))
+        .map(|cookie| cookie.value().to_owned())
+}
+
 impl HttpRequest {
-    /// The value of the cookie `name`, as the client sent it; the first one if it sent
-    /// several of that name.
+    /// The value of the cookie `name`, as the client sent it (without surrounding double
+    /// quotes); the first one if it sent several of that name.
     #[must_use]
     pub fn cookie(&self, name: &str) -> Option<&str> {
         cookie_value(self.headers(), name)
@@ -110,22 +129,14 @@ impl HttpRequest {
     /// `None` when it is absent or was changed (or signed with another key).
     #[must_use]
     pub fn signed_cookie(&self, name: &str, key: &Key) -> Option<String> {
-        let jar = CookieJar::new();
-        let signed = jar.signed(key);
-        candidates(self.headers(), name)
-            .find_map(|cookie| signed.verify(cookie))
-            .map(|cookie| cookie.value().to_owned())
+        verified_value(self.headers(), name, key)
     }
 
     /// The decrypted value of the private cookie `name`; `None` when it is absent, was
     /// changed, or was encrypted with another key.
     #[must_use]
     pub fn private_cookie(&self, name: &str, key: &Key) -> Option<String> {
-        let jar = CookieJar::new();
-        let private = jar.private(key);
-        candidates(self.headers(), name)
-            .find_map(|cookie| private.decrypt(cookie))
-            .map(|cookie| cookie.value().to_owned())
+        decrypted_value(self.headers(), name, key)
     }
 }
 
@@ -138,14 +149,22 @@ impl crate::ws::WebSocketRequest {
         cookie_value(self.headers(), name)
     }
 
+    /// Every cookie sent with the handshake, in order.
+    pub fn cookies(&self) -> impl Iterator<Item = Cookie<'_>> {
+        request_cookies(self.headers())
+    }
+
     /// The verified value of the signed cookie `name` (see [`HttpRequest::signed_cookie`]).
     #[must_use]
     pub fn signed_cookie(&self, name: &str, key: &Key) -> Option<String> {
-        let jar = CookieJar::new();
-        let signed = jar.signed(key);
-        candidates(self.headers(), name)
-            .find_map(|cookie| signed.verify(cookie))
-            .map(|cookie| cookie.value().to_owned())
+        verified_value(self.headers(), name, key)
+    }
+
+    /// The decrypted value of the private cookie `name` (see
+    /// [`HttpRequest::private_cookie`]).
+    #[must_use]
+    pub fn private_cookie(&self, name: &str, key: &Key) -> Option<String> {
+        decrypted_value(self.headers(), name, key)
     }
 }
 
@@ -194,13 +213,8 @@ impl HttpResponse {
     /// Sets `cookie` signed with `key`: the client can read its value but any change makes
     /// [`HttpRequest::signed_cookie`] ignore it.
     pub fn set_signed_cookie(&mut self, cookie: impl Into<Cookie<'static>>, key: &Key) {
-        let cookie = cookie.into();
-        let name = cookie.name().to_owned();
-        let mut jar = CookieJar::new();
-        jar.signed_mut(key).add(cookie);
-        if let Some(signed) = jar.get(&name) {
-            self.set_cookie(signed.clone());
-        }
+        let signed = through_jar(cookie.into(), |jar, cookie| jar.signed_mut(key).add(cookie));
+        self.set_cookie(signed);
     }
 
     /// [`set_signed_cookie`](Self::set_signed_cookie), builder style.
@@ -213,13 +227,10 @@ impl HttpResponse {
     /// Sets `cookie` encrypted with `key`: the client can neither read nor change its
     /// value; [`HttpRequest::private_cookie`] decrypts it.
     pub fn set_private_cookie(&mut self, cookie: impl Into<Cookie<'static>>, key: &Key) {
-        let cookie = cookie.into();
-        let name = cookie.name().to_owned();
-        let mut jar = CookieJar::new();
-        jar.private_mut(key).add(cookie);
-        if let Some(private) = jar.get(&name) {
-            self.set_cookie(private.clone());
-        }
+        let private = through_jar(cookie.into(), |jar, cookie| {
+            jar.private_mut(key).add(cookie)
+        });
+        self.set_cookie(private);
     }
 
     /// [`set_private_cookie`](Self::set_private_cookie), builder style.
@@ -237,6 +248,20 @@ impl HttpResponse {
         cookie.make_removal();
         self.set_cookie(cookie);
     }
+}
+
+/// `cookie` as `add` (a signed or private child jar's) leaves it in a jar: signed or
+/// encrypted, with its attributes.
+fn through_jar(
+    cookie: Cookie<'static>,
+    add: impl FnOnce(&mut CookieJar, Cookie<'static>),
+) -> Cookie<'static> {
+    let name = cookie.name().to_owned();
+    let mut jar = CookieJar::new();
+    add(&mut jar, cookie);
+    jar.get(&name)
+        .cloned()
+        .expect("a cookie added to a jar is in it")
 }
 
 /// The `set-cookie` value for `cookie`, or what makes it impossible to send.

@@ -74,10 +74,7 @@ impl HttpRequest {
     /// does not fit `T`.
     #[cfg(feature = "query")]
     pub fn query_as<T: DeserializeOwned>(&self) -> Result<T, QueryError> {
-        deserialize(self.query().unwrap_or("").as_bytes()).map_err(|problem| {
-            tracing::debug!(%problem, "refused the query string");
-            QueryError { problem }
-        })
+        query_as(self.query())
     }
 
     /// Reads an `application/x-www-form-urlencoded` body (an HTML form's `POST`) into `T`,
@@ -101,6 +98,28 @@ impl HttpRequest {
             FormError::Invalid(problem)
         })
     }
+}
+
+#[cfg(all(feature = "query", feature = "ws"))]
+impl crate::ws::WebSocketRequest {
+    /// The handshake's query string deserialized into `T`, as [`HttpRequest::query_as`]
+    /// does: a browser's `new WebSocket(url)` cannot add headers, so options (and often a
+    /// token) come this way.
+    ///
+    /// # Errors
+    /// [`QueryError`] (a `400 Bad Request` naming the field and the problem) when the query
+    /// does not fit `T`; a WebSocket handler refuses with it by `ws.reject(error)`.
+    pub fn query_as<T: DeserializeOwned>(&self) -> Result<T, QueryError> {
+        query_as(self.query())
+    }
+}
+
+#[cfg(feature = "query")]
+fn query_as<T: DeserializeOwned>(query: Option<&str>) -> Result<T, QueryError> {
+    deserialize(query.unwrap_or("").as_bytes()).map_err(|problem| {
+        tracing::debug!(%problem, "refused the query string");
+        QueryError { problem }
+    })
 }
 
 /// A query string that does not fit the type asked for: a `400 Bad Request` whose text

@@ -139,3 +139,59 @@ async fn a_cookie_that_cannot_be_sent_is_a_500_and_removal_expires_it() {
         Some(bareasgi::cookie::time::Duration::ZERO)
     );
 }
+
+// A WebSocket handshake carries the session cookie and, since a browser's
+// `new WebSocket(url)` cannot add headers, options in the query string: the WebSocket
+// request reads both as an HTTP request does.
+#[cfg(all(feature = "ws", feature = "query"))]
+#[tokio::test]
+async fn a_websocket_handler_reads_cookies_and_the_query_like_an_http_handler() {
+    use bareasgi::ws::{WebSocket, WebSocketError, WebSocketRequest};
+
+    #[derive(serde::Deserialize)]
+    struct Options {
+        room: String,
+    }
+
+    let mut app = app();
+    app.ws_router.add(
+        "/ws",
+        |req: WebSocketRequest, mut ws: WebSocket| async move {
+            let options: Options = match req.query_as() {
+                Ok(options) => options,
+                Err(error) => return ws.reject(error),
+            };
+            let key = &req.info.get::<Secret>().unwrap().0;
+            let note = req.private_cookie("note", key).unwrap_or_default();
+            let visits = req.signed_cookie("visits", key).unwrap_or_default();
+            let names: Vec<_> = req.cookies().map(|c| c.name().to_owned()).collect();
+            ws.accept(None, ()).await?;
+            ws.send(format!("{} {note} {visits} {names:?}", options.room))
+                .await?;
+            Ok::<_, WebSocketError>(())
+        },
+    );
+    let client = TestClient::new(app);
+    let first = client.get("/visit").await;
+    let (visits, note) = (
+        first.cookie("visits").unwrap(),
+        first.cookie("note").unwrap(),
+    );
+    let cookies = format!("visits={}; note={}", visits.value(), note.value());
+
+    let mut ws = client
+        .websocket("/ws?room=blue")
+        .header("cookie", cookies)
+        .await;
+    assert_eq!(
+        ws.receive().await.unwrap(),
+        bareasgi::ws::Message::Text(r#"blue for the server only 1 ["visits", "note"]"#.into())
+    );
+
+    let refused = client.websocket("/ws").try_connect().await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.text().await,
+        "invalid query string: missing field `room`"
+    );
+}
