@@ -218,10 +218,13 @@ impl TestClient {
                 let _ = thread.join();
                 Err(error)
             }
-            Err(_) => {
-                let outcome = thread.join();
-                panic!("the test server's thread ended before starting: {outcome:?}")
-            }
+            Err(_) => match thread.join() {
+                Err(payload) => panic!(
+                    "the application did not start: a startup handler panicked: {}",
+                    panic_message(&*payload)
+                ),
+                Ok(()) => panic!("the test server's thread ended before starting"),
+            },
         }
     }
 
@@ -314,11 +317,16 @@ impl Drop for TestClient {
         let _ = server.stop.send(());
         // On the server's own threads (a client dropped inside a handler) waiting would
         // never end: the server stops by itself.
-        if !ON_SERVER_THREAD.with(Cell::get)
-            && server.thread.join().is_err()
+        if ON_SERVER_THREAD.with(Cell::get) {
+            return;
+        }
+        if let Err(payload) = server.thread.join()
             && !std::thread::panicking()
         {
-            panic!("the test server's thread panicked");
+            panic!(
+                "the test server's thread panicked: {}",
+                panic_message(&*payload)
+            );
         }
     }
 }
@@ -367,6 +375,15 @@ impl Shared {
             Err(_) => panic!("the test server at {addr} has stopped"),
         }
     }
+}
+
+/// The text a panic was raised with (`panic!` makes it a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
 }
 
 /// The request target a test gave: a path with its query, never a whole URL.
