@@ -41,13 +41,15 @@
 //! The pieces, one module each: [`router`] (patterns and precedence), [`handler`],
 //! [`request`], [`response`], [`body`], [`sse`] (server-sent events), [`middleware`],
 //! [`lifespan`], [`app`] (the [`Application`] and its limits), [`service`] (the
-//! application as a hyper `Service`) and, with the default `ws` feature, `ws`
+//! application as a hyper `Service`), [`hub`] (publish/subscribe with replay, in-process
+//! or through Redis with the `redis` feature) and, with the default `ws` feature, `ws`
 //! (WebSockets: `app.ws_router`).
 
 pub mod app;
 pub mod body;
 pub mod error;
 pub mod handler;
+pub mod hub;
 pub mod lifespan;
 pub mod middleware;
 pub mod request;
