@@ -114,8 +114,8 @@ impl fmt::Debug for Message {
 /// and then the subscription goes on from the oldest event still kept. Resuming from an id
 /// the history no longer holds (or never held) gives one too.
 ///
-/// As a server-sent event it is `event: missed` with the count as data (empty when
-/// unknown), and no id, so the browser keeps the id of the last message it saw.
+/// As a server-sent event it is `event: missed` with the count as data (`unknown` when
+/// the hub cannot tell), and no id, so the browser keeps the id of the last message it saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Missed {
     pub(crate) count: Option<u64>,
@@ -132,10 +132,10 @@ impl Missed {
     /// The gap as a server-sent event named `missed`.
     #[must_use]
     pub fn to_sse(&self) -> sse::Event {
+        // Not empty when unknown: some clients drop events whose data is empty.
         let count = self
             .count
-            .map(|count| count.to_string())
-            .unwrap_or_default();
+            .map_or_else(|| "unknown".to_owned(), |count| count.to_string());
         sse::Event::data(count)
             .event("missed")
             .expect("a constant event name")
@@ -185,6 +185,6 @@ mod tests {
             .unwrap();
         assert_eq!(known, "event: missed\ndata: 3\n\n");
         let unknown = Event::Missed(Missed { count: None }).into_frame().unwrap();
-        assert_eq!(unknown, "event: missed\ndata: \n\n");
+        assert_eq!(unknown, "event: missed\ndata: unknown\n\n");
     }
 }

@@ -60,7 +60,7 @@
 //! copy of each event, encoded once. One that falls more than the local buffer behind
 //! catches up from the Redis Stream at its own pace (at most one page of 256 events in
 //! hand); on the in-memory hub, or once even the Redis Stream no longer holds where it was,
-//! it receives a [`Missed`] event (an SSE event named `missed`, with the count when known)
+//! it receives a [`Missed`] event (an SSE event named `missed` whose data is the count, or `unknown`)
 //! and goes on from the oldest event kept. Nothing grows without bound.
 //!
 //! # Faults (Redis)

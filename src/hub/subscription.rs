@@ -56,6 +56,7 @@ pub(crate) trait Backfill: Send + Sync + 'static {
 /// it waits, and goes on where it was once the broker is back.
 pub struct Subscription {
     events: Pin<Box<dyn Stream<Item = Result<Event, HubError>> + Send>>,
+    log: Arc<Log>,
 }
 
 impl Subscription {
@@ -66,7 +67,7 @@ impl Subscription {
     ) -> Self {
         let (end, newest) = log.end();
         let mut cursor = Cursor {
-            log,
+            log: log.clone(),
             backfill,
             position: Position::Live(end),
             last: newest,
@@ -92,6 +93,27 @@ impl Subscription {
         });
         Self {
             events: Box::pin(events),
+            log,
+        }
+    }
+
+    /// Waits until the subscription's starting point is fixed in the topic's order: at once
+    /// on the in-memory hub, and on Redis when this process's reader of the topic knows
+    /// where the stream ends (one round trip for a topic's first subscriber in a process,
+    /// none after).
+    ///
+    /// A subscription without a last event id receives the events published after that
+    /// point. So a handler that awaits `ready` before answering guarantees that a client
+    /// receives everything published after it saw the response head (a chat's newcomer
+    /// sees the message it sends at once). While Redis is unreachable this waits for it:
+    /// bound it with a timeout.
+    pub async fn ready(&mut self) {
+        loop {
+            let changed = self.log.notify().notified();
+            if self.log.newest().is_some() {
+                return;
+            }
+            changed.await;
         }
     }
 }
