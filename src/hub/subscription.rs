@@ -296,6 +296,8 @@ impl Cursor {
         if found {
             events.pop_front();
         }
+        // Nothing can have been before the first position.
+        let found = found || id == EventId::ZERO;
         if let Some(newest) = events.back() {
             self.position = Position::After(newest.id());
             self.seen(Some(id));
