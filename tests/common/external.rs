@@ -228,3 +228,92 @@ impl ExampleProcess {
         self.process.id()
     }
 }
+
+/// nginx running `examples/deploy/nginx.conf` with its ports and paths swapped for ours:
+/// the instances at `upstreams` instead of 9101-9103, a free port instead of 8080, and a
+/// temp dir instead of `/tmp/bareasgi-nginx*`. Stopped with SIGTERM when dropped (its
+/// workers go with the master).
+pub struct Nginx {
+    process: Option<Child>,
+    pub port: u16,
+    _dir: TempDir,
+}
+
+impl Nginx {
+    pub fn start(upstreams: &[u16]) -> Self {
+        assert_eq!(
+            upstreams.len(),
+            3,
+            "the shipped config balances three instances"
+        );
+        let shipped = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/deploy/nginx.conf"),
+        )
+        .unwrap();
+        let dir = TempDir::new("nginx");
+        let port = free_port();
+        let mut config = shipped
+            .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+            .replace(
+                "/tmp/bareasgi-nginx",
+                &dir.path().join("nginx").display().to_string(),
+            );
+        for (shipped_port, port) in [9101, 9102, 9103].iter().zip(upstreams) {
+            let shipped_server = format!("127.0.0.1:{shipped_port}");
+            assert!(
+                config.contains(&shipped_server),
+                "{shipped_server} in nginx.conf"
+            );
+            config = config.replace(&shipped_server, &format!("127.0.0.1:{port}"));
+        }
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, config).unwrap();
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&path)
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cannot run nginx: apt-get install nginx");
+        let mut nginx = Self {
+            process: Some(child),
+            port,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(Ok(Some(status))) = nginx.process.as_mut().map(Child::try_wait) {
+                nginx.process = None;
+                panic!("nginx exited: {status}");
+            }
+            assert!(Instant::now() < deadline, "nginx is not listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        nginx
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let Some(mut child) = self.process.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
