@@ -117,6 +117,7 @@ pub fn hub_from_env() -> Hub {
 async fn main() -> Result<(), bareasgi::Error> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )

@@ -5,6 +5,8 @@
 //! `.ci/run` installs, so they are `#[ignore]`d in a plain `cargo test`; run them with
 //! `cargo test --test browser -- --ignored`.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -54,6 +56,11 @@ fn start_example(name: &str) -> (Example, String) {
 }
 
 fn run_script(script: &str, base: &str, screenshot: &str) {
+    run_script_on(script, &[base], screenshot);
+}
+
+/// Runs `tests/browser/<script>` with the base URLs, then the screenshot's path.
+fn run_script_on(script: &str, bases: &[&str], screenshot: &str) {
     let manifest = env!("CARGO_MANIFEST_DIR");
     let screenshot_path = format!(
         "{}/browser/{screenshot}",
@@ -61,7 +68,7 @@ fn run_script(script: &str, base: &str, screenshot: &str) {
     );
     let output = Command::new("node")
         .arg(format!("{manifest}/tests/browser/{script}"))
-        .arg(base)
+        .args(bases)
         .arg(&screenshot_path)
         .output()
         .expect("node must be installed");
@@ -87,4 +94,43 @@ fn the_sse_clock_page_ticks_in_headless_chromium() {
 fn the_ws_echo_page_echoes_in_headless_chromium() {
     let (_server, base) = start_example("ws_echo");
     run_script("ws_echo.mjs", &base, "ws_echo.png");
+}
+
+/// Two instances of `example` on one fresh Redis (and the Redis, to keep it running).
+#[cfg(feature = "redis")]
+fn two_instances_on_redis(
+    example: &str,
+) -> (
+    common::external::RedisServer,
+    [common::external::ExampleProcess; 2],
+) {
+    let redis = common::external::RedisServer::start();
+    let url = redis.url();
+    let start = || common::external::ExampleProcess::start(example, &[("REDIS_URL", &url)]);
+    let instances = [start(), start()];
+    (redis, instances)
+}
+
+#[cfg(feature = "redis")]
+#[test]
+#[ignore = "needs Chromium, playwright-core and redis-server; .ci/run installs them and runs it"]
+fn two_sse_chat_pages_on_two_instances_chat_through_redis() {
+    let (_redis, [a, b]) = two_instances_on_redis("sse_chat");
+    run_script_on(
+        "hub_chat.mjs",
+        &[&a.url("/"), &b.url("/")],
+        "hub_sse_chat.png",
+    );
+}
+
+#[cfg(all(feature = "redis", feature = "ws"))]
+#[test]
+#[ignore = "needs Chromium, playwright-core and redis-server; .ci/run installs them and runs it"]
+fn two_ws_chat_pages_on_two_instances_chat_through_redis() {
+    let (_redis, [a, b]) = two_instances_on_redis("ws_chat");
+    run_script_on(
+        "hub_chat.mjs",
+        &[&a.url("/"), &b.url("/")],
+        "hub_ws_chat.png",
+    );
 }
