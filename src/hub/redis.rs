@@ -12,7 +12,7 @@
 //!   the log) reads the stream with `XRANGE` through the connection manager until it reaches
 //!   the log (see [`super::subscription`]).
 
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -42,29 +42,44 @@ pub(crate) struct RedisHub {
 
 struct Shared {
     client: redis::Client,
-    manager: ConnectionManager,
+    /// Made on first use: making it needs a tokio runtime, and a hub may be built before one
+    /// runs.
+    manager: OnceLock<ConnectionManager>,
     settings: Settings,
     /// The topics with subscribers in this process, each with its reader.
     topics: Mutex<FxHashMap<Box<str>, Weak<Topic>>>,
 }
 
+impl Shared {
+    /// The connection manager publishes and catch-up reads share.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    fn manager(&self) -> ConnectionManager {
+        self.manager
+            .get_or_init(|| {
+                // One connection attempt per command while Redis is down, none retried inside
+                // the manager: the caller learns at once and answers 503.
+                let config = ConnectionManagerConfig::new()
+                    .set_number_of_retries(0)
+                    .set_connection_timeout(Some(self.settings.publish_timeout))
+                    .set_response_timeout(Some(self.settings.publish_timeout));
+                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+                    .expect("a connection manager without push settings always builds")
+            })
+            .clone()
+    }
+}
+
 impl RedisHub {
-    /// Parses `url` and sets up the connection manager; nothing connects until first used,
-    /// so an instance starts while Redis is down (and answers `503` to publishes).
+    /// Parses `url`; nothing connects until first used, so an instance starts while Redis is
+    /// down (and answers `503` to publishes).
     pub(crate) fn new(url: &str, settings: Settings) -> Result<Self, HubError> {
         let client = redis::Client::open(url).map_err(HubError::config)?;
-        // One connection attempt per command while Redis is down, none retried inside the
-        // manager: the caller learns at once and answers 503.
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(0)
-            .set_connection_timeout(Some(settings.publish_timeout))
-            .set_response_timeout(Some(settings.publish_timeout));
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)
-            .map_err(HubError::config)?;
         Ok(Self {
             shared: Arc::new(Shared {
                 client,
-                manager,
+                manager: OnceLock::new(),
                 settings,
                 topics: Mutex::new(FxHashMap::default()),
             }),
@@ -82,7 +97,7 @@ impl RedisHub {
             .arg("*")
             .arg(DATA_FIELD)
             .arg(data.as_bytes());
-        let mut manager = self.shared.manager.clone();
+        let mut manager = self.shared.manager();
         let reply = tokio::time::timeout(
             settings.publish_timeout,
             command.query_async::<Value>(&mut manager),
@@ -175,7 +190,7 @@ impl Backfill for Topic {
             .arg("+")
             .arg("COUNT")
             .arg(count);
-        let mut manager = self.hub.manager.clone();
+        let mut manager = self.hub.manager();
         Box::pin(async move {
             let reply = command
                 .query_async::<Value>(&mut manager)
@@ -188,7 +203,7 @@ impl Backfill for Topic {
     fn newest(&self) -> BoxFuture<'_, Result<Option<EventId>, HubError>> {
         let mut command = redis::cmd("XREVRANGE");
         command.arg(&self.key).arg("+").arg("-").arg("COUNT").arg(1);
-        let mut manager = self.hub.manager.clone();
+        let mut manager = self.hub.manager();
         Box::pin(async move {
             let reply = command
                 .query_async::<Value>(&mut manager)
