@@ -37,7 +37,8 @@
 //!
 //! # Two back-ends, one API
 //! - [`Hub::memory`]: in this process only. Each topic keeps its last
-//!   [`history`](HubBuilder::history) events (1,024 by default) for replay.
+//!   [`history`](HubBuilder::history) events (1,024 by default) for replay, for as long as
+//!   the hub lives (topics are not forgotten: name them from a bounded set).
 //! - [`Hub::redis`] (feature `redis`): each topic is a Redis Stream capped near
 //!   [`history`](HubBuilder::history) entries (10,000 by default), so events published on
 //!   any instance reach the subscribers of every instance, and an event's id is its stream
