@@ -24,6 +24,10 @@ use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 use futures_util::StreamExt;
 use serde_json::json;
 
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
+#[path = "support/serve.rs"]
+mod serve;
+
 /// The room's topic.
 const TOPIC: &str = "room";
 /// The longest line a client may send, in bytes.
@@ -180,7 +184,8 @@ pub fn app(hub: Hub, instance: &str) -> Application {
 }
 
 /// Redis if `REDIS_URL` is set (with the `redis` feature), the in-process hub otherwise.
-pub fn hub_from_env() -> Hub {
+#[cfg(not(test))]
+fn hub_from_env() -> Hub {
     match std::env::var("REDIS_URL") {
         #[cfg(feature = "redis")]
         Ok(url) => Hub::redis(&url).unwrap_or_else(|error| panic!("REDIS_URL={url}: {error}")),
@@ -190,23 +195,12 @@ pub fn hub_from_env() -> Hub {
     }
 }
 
-#[allow(dead_code)] // the tests that include this file use `app` and `hub_from_env`
+#[cfg(not(test))] // the tests that include this file use `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9012);
     let hub = hub_from_env();
-    let mut app = app(hub.clone(), &std::process::id().to_string());
+    eprintln!("hub: {hub:?}");
+    let mut app = app(hub, &std::process::id().to_string());
     app.reuse_port(std::env::var("REUSE_PORT").is_ok_and(|value| value == "1"));
-    println!("Listening on http://localhost:{port} ({hub:?})");
-    app.serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app, 9012, "").await
 }

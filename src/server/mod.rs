@@ -1,7 +1,8 @@
 //! The accept loop: connections, timeouts, limits and graceful shutdown.
 //!
 //! Each accepted socket is served by [`connection::serve`]: HTTP/1.1 with keep-alive, or
-//! HTTP/2 when the client starts with the HTTP/2 preface (prior knowledge, no TLS).
+//! HTTP/2 when the client starts with the HTTP/2 preface (prior knowledge, no TLS). With
+//! TLS, `tls::serve` does the handshake in the connection's task and ALPN chooses.
 //!
 //! Shutdown: stop accepting; ask every connection to finish gracefully (HTTP/1.1 closes
 //! after the response in flight, HTTP/2 sends GOAWAY) and end the streams marked
@@ -10,6 +11,8 @@
 mod activity;
 mod connection;
 mod signal;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub(crate) use activity::InFlight;
 
@@ -26,8 +29,19 @@ use crate::app::Limits;
 use crate::service::AppService;
 use connection::Protocols;
 
+/// What the accepted connections speak.
+#[derive(Debug)]
+pub(crate) enum Transport {
+    /// HTTP/1.1 and HTTP/2 with prior knowledge, without TLS.
+    Cleartext,
+    /// TLS, with HTTP/2 or HTTP/1.1 as ALPN chooses.
+    #[cfg(feature = "tls")]
+    Tls(crate::tls::TlsConfig),
+}
+
 pub(crate) async fn run(
     listener: TcpListener,
+    transport: Transport,
     service: AppService,
     limits: &Limits,
     signal: impl Future<Output = ()> + Send,
@@ -40,7 +54,11 @@ pub(crate) async fn run(
         .max_connections
         .map(|limit| Arc::new(Semaphore::new(limit)));
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "serving");
+        match transport {
+            Transport::Cleartext => tracing::info!(%addr, "serving"),
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => tracing::info!(%addr, "serving over TLS"),
+        }
     }
     tokio::pin!(signal);
 
@@ -55,25 +73,38 @@ pub(crate) async fn run(
                 slot = slots.clone().acquire_owned() => Some(slot.expect("the semaphore is never closed")),
             },
         };
-        let stream = tokio::select! {
+        let (stream, _peer) = tokio::select! {
             biased;
             () = &mut signal => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     pause_after_accept_error(&error).await;
                     continue;
                 }
             },
         };
-        connections.spawn(connection::serve(
-            protocols.clone(),
-            stream,
-            service.clone(),
-            graceful.clone(),
-            hard_stop.clone(),
-            slot,
-        ));
+        match &transport {
+            Transport::Cleartext => connections.spawn(connection::serve(
+                protocols.clone(),
+                stream,
+                service.clone(),
+                graceful.clone(),
+                hard_stop.clone(),
+                slot,
+            )),
+            #[cfg(feature = "tls")]
+            Transport::Tls(config) => connections.spawn(tls::serve(
+                protocols.clone(),
+                config.clone(),
+                stream,
+                _peer,
+                service.clone(),
+                graceful.clone(),
+                hard_stop.clone(),
+                slot,
+            )),
+        };
     }
 
     drop(listener);
