@@ -113,7 +113,14 @@ fn cpu_micros(pid: u32) -> u64 {
 struct Redis {
     process: Child,
     port: u16,
-    _dir: std::path::PathBuf,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.process.start_kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 async fn start_redis() -> Redis {
@@ -135,11 +142,7 @@ async fn start_redis() -> Redis {
         .expect("redis-server must be installed (apt-get install redis-server)");
     for _ in 0..500 {
         if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Redis {
-                process,
-                port,
-                _dir: dir,
-            };
+            return Redis { process, port, dir };
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
