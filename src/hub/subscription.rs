@@ -245,10 +245,12 @@ impl Cursor {
                             self.seen(Some(id));
                         }
                         Located::Beyond(_) | Located::Before if self.backfill.is_some() => {
-                            match self.fill(id, resuming).await {
+                            // Boxed: catching up is rare, and inline its state would
+                            // make every subscriber's steady-state future several times larger.
+                            match Box::pin(self.fill(id, resuming)).await {
                                 Ok(Fill::Page) => {}
                                 Ok(Fill::CaughtUp) => {
-                                    let _ = tokio::time::timeout(RECHECK, appended).await;
+                                    let _ = Box::pin(tokio::time::timeout(RECHECK, appended)).await;
                                 }
                                 Ok(Fill::Unknown) => self.start_live_with_gap(),
                                 Err(error) => {
