@@ -67,6 +67,7 @@ pub(crate) struct Limits {
     pub(crate) max_connections: Option<usize>,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) listen_backlog: u32,
+    pub(crate) reuse_port: bool,
     #[cfg(feature = "ws")]
     pub(crate) ws_max_message_size: usize,
 }
@@ -81,6 +82,7 @@ impl Default for Limits {
             max_connections: None,
             request_timeout: None,
             listen_backlog: 1024,
+            reuse_port: false,
             #[cfg(feature = "ws")]
             ws_max_message_size: 16 * 1024 * 1024,
         }
@@ -197,6 +199,15 @@ impl Application {
         self
     }
 
+    /// Whether [`serve`](Self::serve) (and `serve_tls`) binds with `SO_REUSEPORT`, so that several processes
+    /// (each setting it) serve one port and the kernel spreads new connections among them:
+    /// instances of one application on one machine, or a new version started before the old
+    /// one stops. Unix only; elsewhere `serve` fails to bind when it is set. Default off.
+    pub fn reuse_port(&mut self, reuse: bool) -> &mut Self {
+        self.limits.reuse_port = reuse;
+        self
+    }
+
     /// The largest WebSocket message (and frame) accepted, in bytes; a larger one closes the
     /// conversation with `1009 Message Too Big`. Default 16 MiB.
     #[cfg(feature = "ws")]
@@ -242,7 +253,7 @@ impl Application {
     /// # Errors
     /// When `addr` cannot be bound or a startup handler fails.
     pub async fn serve(self, addr: impl ToSocketAddrs + fmt::Display) -> Result<(), Error> {
-        let listener = server::bind(&addr, self.limits.listen_backlog)
+        let listener = server::bind(&addr, self.limits.listen_backlog, self.limits.reuse_port)
             .await
             .map_err(|e| Error::bind(addr.to_string(), e))?;
         self.serve_listener(listener).await
@@ -294,7 +305,7 @@ impl Application {
         addr: impl ToSocketAddrs + fmt::Display,
         tls: TlsConfig,
     ) -> Result<(), Error> {
-        let listener = server::bind(&addr, self.limits.listen_backlog)
+        let listener = server::bind(&addr, self.limits.listen_backlog, self.limits.reuse_port)
             .await
             .map_err(|e| Error::bind(addr.to_string(), e))?;
         self.serve_tls_listener(listener, tls).await

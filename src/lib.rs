@@ -41,7 +41,8 @@
 //! The pieces, one module each: [`router`] (patterns and precedence), [`handler`],
 //! [`request`], [`response`], [`body`], [`sse`] (server-sent events), [`middleware`],
 //! [`lifespan`], [`app`] (the [`Application`] and its limits), [`service`] (the
-//! application as a hyper `Service`), and behind Cargo features:
+//! application as a hyper `Service`), [`hub`] (publish/subscribe with replay, in-process or
+//! through Redis), and behind Cargo features:
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
@@ -52,6 +53,7 @@
 //! | `test` | on | `test`: `TestClient`, the way to test an application |
 //! | `multipart` | off | `multipart`: `req.multipart()`, streamed uploads |
 //! | `tls` | off | `tls`: HTTPS with HTTP/2, `app.serve_tls` |
+//! | `redis` | off | `Hub::redis`: the [`hub`] through Redis, for several instances |
 
 pub mod app;
 pub mod body;
@@ -59,6 +61,7 @@ pub mod body;
 pub mod cookies;
 pub mod error;
 pub mod handler;
+pub mod hub;
 #[cfg(feature = "json")]
 pub mod json;
 pub mod lifespan;

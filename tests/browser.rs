@@ -5,6 +5,8 @@
 //! `.ci/run` installs, so they are `#[ignore]`d in a plain `cargo test`; run them with
 //! `cargo test --test browser -- --ignored`.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -157,4 +159,43 @@ fn the_ws_echo_page_echoes_over_https_in_headless_chromium() {
     let (_server, base) = start_example_with("ws_echo", &[("TLS_CERT", &cert), ("TLS_KEY", &key)]);
     assert!(base.starts_with("https://"), "{base}");
     run_script("ws_echo.mjs", &base, "ws_echo_https.png");
+}
+
+/// Two instances of `example` on one fresh Redis (and the Redis, to keep it running).
+#[cfg(feature = "redis")]
+fn two_instances_on_redis(
+    example: &str,
+) -> (
+    common::external::RedisServer,
+    [common::external::ExampleProcess; 2],
+) {
+    let redis = common::external::RedisServer::start();
+    let url = redis.url();
+    let start = || common::external::ExampleProcess::start(example, &[("REDIS_URL", &url)]);
+    let instances = [start(), start()];
+    (redis, instances)
+}
+
+#[cfg(feature = "redis")]
+#[test]
+#[ignore = "needs Chromium, playwright-core and redis-server; .ci/run installs them and runs it"]
+fn two_sse_chat_pages_on_two_instances_chat_through_redis() {
+    let (_redis, [a, b]) = two_instances_on_redis("sse_chat");
+    run_script_with(
+        "hub_chat.mjs",
+        &[&a.url("/"), &b.url("/")],
+        "hub_sse_chat.png",
+    );
+}
+
+#[cfg(all(feature = "redis", feature = "ws"))]
+#[test]
+#[ignore = "needs Chromium, playwright-core and redis-server; .ci/run installs them and runs it"]
+fn two_ws_chat_pages_on_two_instances_chat_through_redis() {
+    let (_redis, [a, b]) = two_instances_on_redis("ws_chat");
+    run_script_with(
+        "hub_chat.mjs",
+        &[&a.url("/"), &b.url("/")],
+        "hub_ws_chat.png",
+    );
 }

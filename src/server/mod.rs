@@ -153,8 +153,13 @@ async fn pause_after_accept_error(error: &std::io::Error) {
     }
 }
 
-/// Binds the first address `addr` resolves to that accepts a bind, with `backlog`.
-pub(crate) async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> std::io::Result<TcpListener> {
+/// Binds the first address `addr` resolves to that accepts a bind, with `backlog`, and
+/// `SO_REUSEPORT` if `reuse_port`.
+pub(crate) async fn bind(
+    addr: impl ToSocketAddrs,
+    backlog: u32,
+    reuse_port: bool,
+) -> std::io::Result<TcpListener> {
     let mut last_error = None;
     for addr in tokio::net::lookup_host(addr).await? {
         let socket = if addr.is_ipv4() {
@@ -164,6 +169,9 @@ pub(crate) async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> std::io::Res
         };
         // As the standard library does: rebinding right after a restart must not fail.
         socket.set_reuseaddr(true)?;
+        if reuse_port {
+            set_reuseport(&socket)?;
+        }
         match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
             Ok(listener) => return Ok(listener),
             Err(error) => last_error = Some(error),
@@ -175,6 +183,36 @@ pub(crate) async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> std::io::Res
             "the address resolved to nothing",
         )
     }))
+}
+
+// The platforms where tokio offers SO_REUSEPORT.
+#[cfg(all(
+    unix,
+    not(any(
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "cygwin",
+        target_os = "nuttx"
+    ))
+))]
+fn set_reuseport(socket: &TcpSocket) -> std::io::Result<()> {
+    socket.set_reuseport(true)
+}
+
+#[cfg(not(all(
+    unix,
+    not(any(
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "cygwin",
+        target_os = "nuttx"
+    ))
+)))]
+fn set_reuseport(_socket: &TcpSocket) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "reuse_port (SO_REUSEPORT) is not available on this platform",
+    ))
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.

@@ -140,3 +140,6 @@ impl Drop for DropGuard {
         }
     }
 }
+
+pub mod external;
+pub mod sse_client;
