@@ -221,7 +221,7 @@ impl TestClient {
             Err(_) => match thread.join() {
                 Err(payload) => panic!(
                     "the application did not start: a startup handler panicked: {}",
-                    panic_message(&*payload)
+                    crate::panic_message(&*payload)
                 ),
                 Ok(()) => panic!("the test server's thread ended before starting"),
             },
@@ -325,7 +325,7 @@ impl Drop for TestClient {
         {
             panic!(
                 "the test server's thread panicked: {}",
-                panic_message(&*payload)
+                crate::panic_message(&*payload)
             );
         }
     }
@@ -375,15 +375,6 @@ impl Shared {
             Err(_) => panic!("the test server at {addr} has stopped"),
         }
     }
-}
-
-/// The text a panic was raised with (`panic!` makes it a `&str` or a `String`).
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic without a message")
 }
 
 /// The request target a test gave: a path with its query, never a whole URL.
