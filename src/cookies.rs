@@ -32,7 +32,8 @@
 //! }
 //!
 //! let mut app = Application::new();
-//! // In production, load the key: `Key::from(&secret_bytes)` or `Key::derive_from(..)`.
+//! // In production, load the key (64 secret bytes): `Key::try_from(&bytes[..])` returns an
+//! // error for a short one, where `Key::from` and `Key::derive_from` panic.
 //! app.info.insert(Secret(Key::generate()));
 //! app.http_router.add(["GET"], "/", visits);
 //! ```
