@@ -6,7 +6,8 @@
 //! cookie (each is its own `set-cookie` header).
 //!
 //! Signed cookies can be read but not forged by the client; private cookies can be
-//! neither read nor forged (AES-256-GCM). Both take a [`Key`] of 64 bytes, the same key for
+//! neither read nor forged (AES-256-GCM). Neither verifies under another name than the one
+//! it was set with, so one key can serve every cookie of an application. Both take a [`Key`] of 64 bytes, the same key for
 //! setting and reading, kept secret and stable across restarts (or every session resets):
 //!
 //! ```
@@ -94,11 +95,28 @@ fn candidates<'h>(
         .map(Cookie::into_owned)
 }
 
+/// The key that signs the cookie `name`: derived from `key` and the name, so that a signed
+/// value verifies only under the name it was signed for.
+///
+/// The cookie crate's signed jar authenticates the value alone (its private jar does bind
+/// the name). With one key for several signed cookies, a client could otherwise move a
+/// value it was given under one name (a visit counter, `5`) to another (a user id) and have
+/// it verify. The master key is 64 bytes and names hold no NUL, so the material is
+/// unambiguous; `derive_from` (HKDF-SHA256) needs at least 32 bytes, which it always gets.
+fn signing_key(key: &Key, name: &str) -> Key {
+    let mut material = Vec::with_capacity(key.master().len() + 1 + name.len());
+    material.extend_from_slice(key.master());
+    material.push(0);
+    material.extend_from_slice(name.as_bytes());
+    Key::derive_from(&material)
+}
+
 /// The value of the first cookie called `name` whose signature `key` verifies: one that
 /// another site planted under the same name does not shadow the real one.
 fn verified_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> {
     let jar = CookieJar::new();
-    let signed = jar.signed(key);
+    let key = signing_key(key, name);
+    let signed = jar.signed(&key);
     candidates(headers, name)
         .find_map(|cookie| signed.verify(cookie))
         .map(|cookie| cookie.value().to_owned())
@@ -211,10 +229,13 @@ impl HttpResponse {
         self
     }
 
-    /// Sets `cookie` signed with `key`: the client can read its value but any change makes
-    /// [`HttpRequest::signed_cookie`] ignore it.
+    /// Sets `cookie` signed with `key` (HMAC-SHA256 over the value, with a key derived from
+    /// `key` and the cookie's name): the client can read its value, but any change, or the
+    /// same value under another name, makes [`HttpRequest::signed_cookie`] ignore it.
     pub fn set_signed_cookie(&mut self, cookie: impl Into<Cookie<'static>>, key: &Key) {
-        let signed = through_jar(cookie.into(), |jar, cookie| jar.signed_mut(key).add(cookie));
+        let cookie = cookie.into();
+        let key = signing_key(key, cookie.name());
+        let signed = through_jar(cookie, |jar, cookie| jar.signed_mut(&key).add(cookie));
         self.set_cookie(signed);
     }
 
@@ -391,22 +412,17 @@ mod tests {
         assert!(!sent[1].contains("secret"), "{}", sent[1]);
         let jar = headers(&[&format!("{}; {}", sent[0], sent[1])]);
         let empty = CookieJar::new();
-        let s = candidates(&jar, "s").find_map(|c| empty.signed(&key).verify(c));
-        assert_eq!(s.unwrap().value(), "42");
+        assert_eq!(verified_value(&jar, "s", &key).as_deref(), Some("42"));
         let p = candidates(&jar, "p").find_map(|c| empty.private(&key).decrypt(c));
         assert_eq!(p.unwrap().value(), "secret value");
         let forged = headers(&[&sent[0].replace("42", "43")]);
-        assert!(
-            candidates(&forged, "s")
-                .find_map(|c| empty.signed(&key).verify(c))
-                .is_none()
-        );
+        assert_eq!(verified_value(&forged, "s", &key), None);
         let other_key = Key::generate();
-        assert!(
-            candidates(&jar, "s")
-                .find_map(|c| empty.signed(&other_key).verify(c))
-                .is_none()
-        );
+        assert_eq!(verified_value(&jar, "s", &other_key), None);
+        // Regression: the cookie crate signs the value alone, so the same value under
+        // another name verified too.
+        let moved = headers(&[&sent[0].replacen("s=", "admin=", 1)]);
+        assert_eq!(verified_value(&moved, "admin", &key), None);
     }
 
     #[test]

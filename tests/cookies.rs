@@ -51,6 +51,13 @@ fn app() -> Application {
     app.http_router.add(["GET"], "/visit", visit);
     app.http_router.add(["GET"], "/list", list);
     app.http_router
+        .add(["GET"], "/whoami", |req: HttpRequest| async move {
+            match req.signed_cookie("user", key(&req)) {
+                Some(user) => format!("user {user}"),
+                None => "anonymous".to_owned(),
+            }
+        });
+    app.http_router
         .add(["GET"], "/several", |_req: HttpRequest| async {
             HttpResponse::text(StatusCode::OK, "set")
                 .with_cookie(("a", "1"))
@@ -194,4 +201,15 @@ async fn a_websocket_handler_reads_cookies_and_the_query_like_an_http_handler() 
         refused.text().await,
         "invalid query string: missing field `room`"
     );
+}
+
+// Regression: the cookie crate's signed jar authenticates the value alone, so with one key
+// for every signed cookie, the value the server signed as the visit counter verified as
+// any other signed cookie too: sent as `user`, it made the client user 1.
+#[tokio::test]
+async fn a_signed_value_does_not_verify_under_another_name() {
+    let client = TestClient::new(app());
+    let visits = client.get("/visit").await.cookie("visits").unwrap();
+    let moved = client.get("/whoami").cookie("user", visits.value()).await;
+    assert_eq!(moved.text().await, "anonymous");
 }
