@@ -45,24 +45,15 @@ use serde::de::DeserializeOwned;
 use crate::error::HttpError;
 #[cfg(feature = "form")]
 use crate::request::BodyError;
-use crate::request::HttpRequest;
 #[cfg(feature = "form")]
 use crate::request::media_type;
+use crate::request::{HttpRequest, naming_the_field};
 use crate::response::{HttpResponse, IntoResponse};
 
 /// Deserializes urlencoded `input`, naming the field that failed in the error.
 fn deserialize<T: DeserializeOwned>(input: &[u8]) -> Result<T, String> {
     let deserializer = serde_html_form::Deserializer::from_bytes(input);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let problem = error.into_inner();
-        // The root path is "."; a missing field names itself in serde's message.
-        if path == "." {
-            problem.to_string()
-        } else {
-            format!("{path}: {problem}")
-        }
-    })
+    serde_path_to_error::deserialize(deserializer).map_err(naming_the_field)
 }
 
 impl HttpRequest {
