@@ -4,15 +4,15 @@
 //! ```
 //! use bareasgi::{HttpError, HttpRequest};
 //!
-//! async fn show(req: HttpRequest) -> Result<String, HttpError> {
-//!     let id: u32 = req
-//!         .matches
-//!         .parse("id")
-//!         .map_err(|_| HttpError::bad_request("id must be a number"))?;
+//! async fn show(mut req: HttpRequest) -> Result<String, HttpError> {
+//!     // Every request error converts with `?`, keeping its status: a capture that does not
+//!     // parse is a 400, a body over the limit a 413.
+//!     let id: u32 = req.matches.parse("id")?;
+//!     let note = req.text().await?;
 //!     if id == 0 {
 //!         return Err(HttpError::not_found("no such item"));
 //!     }
-//!     Ok(format!("item {id}"))
+//!     Ok(format!("item {id}: {note}"))
 //! }
 //! ```
 
@@ -41,6 +41,8 @@ pub struct Error {
 enum Kind {
     Bind(String),
     Startup(usize),
+    #[cfg(feature = "tls")]
+    Tls,
 }
 
 impl Error {
@@ -58,6 +60,14 @@ impl Error {
         }
     }
 
+    /// A TLS certificate or key could not be loaded (see
+    /// [`TlsError`](crate::tls::TlsError), the [`source`](std::error::Error::source)).
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        matches!(self.kind, Kind::Tls)
+    }
+
     /// The listening address could not be resolved or bound.
     #[must_use]
     pub fn is_bind(&self) -> bool {
@@ -71,8 +81,14 @@ impl Error {
     }
 }
 
+/// `{:?}` is the message, as for `Display`: a `main` returning `Result<(), Error>` prints its
+/// error with `Debug`, and should say `cannot listen on 127.0.0.1:80: Permission denied`
+/// rather than dump nested structs. `{:#?}` shows the structure.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return fmt::Display::fmt(self, f);
+        }
         f.debug_struct("Error")
             .field("kind", &self.kind)
             .field("source", &self.source)
@@ -85,6 +101,8 @@ impl fmt::Display for Error {
         match &self.kind {
             Kind::Bind(addr) => write!(f, "cannot listen on {addr}")?,
             Kind::Startup(index) => write!(f, "startup handler #{index} failed")?,
+            #[cfg(feature = "tls")]
+            Kind::Tls => f.write_str("TLS configuration")?,
         }
         // The cause is part of the message so that `main` returning this error says why.
         if let Some(source) = &self.source {
@@ -97,6 +115,17 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source.as_deref().map(|e| e as _)
+    }
+}
+
+/// So that `TlsConfig::from_pem_files(..)?` works in a `main` returning this error.
+#[cfg(feature = "tls")]
+impl From<crate::tls::TlsError> for Error {
+    fn from(error: crate::tls::TlsError) -> Self {
+        Self {
+            kind: Kind::Tls,
+            source: Some(error.into()),
+        }
     }
 }
 
@@ -219,5 +248,23 @@ impl IntoResponse for Error {
 impl IntoResponse for std::convert::Infallible {
     fn into_response(self) -> HttpResponse {
         match self {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    // Regression: `fn main() -> Result<(), bareasgi::Error>`, the shape of every example,
+    // printed `Error: Error { kind: Bind("127.0.0.1:80"), source: Some(Custom { .. }) }`.
+    #[test]
+    fn debug_is_the_message_so_that_main_prints_it() {
+        let denied = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "Permission denied");
+        let error = Error::bind("127.0.0.1:80".to_owned(), denied);
+        assert_eq!(
+            format!("{error:?}"),
+            "cannot listen on 127.0.0.1:80: Permission denied"
+        );
+        assert!(format!("{error:#?}").starts_with("Error {"), "{error:#?}");
     }
 }

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use bareasgi::Application;
-//! use http::Request;
+//! use bareasgi::http::Request;
 //! use http_body_util::{BodyExt, Empty};
 //! use tower::ServiceExt;
 //!

@@ -1,5 +1,5 @@
-//! One connection: tell HTTP/1.1 from HTTP/2 by its first bytes, then let hyper serve it
-//! until it closes or the server shuts down.
+//! One connection: tell HTTP/1.1 from HTTP/2 by its first bytes (or take the protocol TLS
+//! negotiated), then let hyper serve it until it closes or the server shuts down.
 //!
 //! Telling the protocols apart here, rather than with hyper-util's auto builder, does two
 //! things. The wait for the first bytes is bounded by the header-read timeout (the auto
@@ -33,7 +33,7 @@ const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 pub(super) struct Protocols {
     http1: http1::Builder,
     http2: http2::Builder<TokioExecutor>,
-    header_read_timeout: Option<Duration>,
+    pub(super) header_read_timeout: Option<Duration>,
 }
 
 impl Protocols {
@@ -56,41 +56,86 @@ impl Protocols {
     }
 }
 
-/// Serves one accepted connection to the end.
+/// Which protocol a connection speaks, when something before hyper already knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "tls"), allow(dead_code))] // only ALPN knows the protocol first
+pub(super) enum Protocol {
+    Http1,
+    Http2,
+    /// Not negotiated (cleartext, or TLS without ALPN): told by the first bytes.
+    Sniff,
+}
+
+/// Serves one accepted cleartext connection to the end.
 pub(super) async fn serve(
     protocols: Arc<Protocols>,
-    mut stream: TcpStream,
+    stream: TcpStream,
     service: AppService,
     graceful: CancellationToken,
     hard_stop: CancellationToken,
     _slot: Option<OwnedSemaphorePermit>,
 ) {
-    // So that a small chunk (an event) is not held back waiting for the previous one's ACK.
+    set_nodelay(&stream);
+    serve_io(
+        &protocols,
+        stream,
+        Protocol::Sniff,
+        service,
+        &graceful,
+        &hard_stop,
+    )
+    .await;
+}
+
+/// So that a small chunk (an event) is not held back waiting for the previous one's ACK.
+pub(super) fn set_nodelay(stream: &TcpStream) {
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "could not set TCP_NODELAY");
     }
-    let sniffed = tokio::select! {
-        biased;
-        () = graceful.cancelled() => return,
-        sniffed = within(protocols.header_read_timeout, sniff(&mut stream)) => sniffed,
-    };
-    let (is_http2, prefix) = match sniffed {
-        Some(Ok(Some(sniffed))) => sniffed,
-        Some(Ok(None)) => return, // closed before sending anything
-        Some(Err(error)) => {
-            tracing::debug!(%error, "connection failed before its first request");
-            return;
-        }
-        None => {
-            tracing::debug!("no request within the header-read timeout; closing the connection");
-            return;
+}
+
+/// Serves a connection over any transport (a TCP socket, a TLS stream) to the end, with
+/// `protocol` if it is already known, otherwise the one its first bytes show.
+pub(super) async fn serve_io<I>(
+    protocols: &Protocols,
+    mut stream: I,
+    protocol: Protocol,
+    service: AppService,
+    graceful: &CancellationToken,
+    hard_stop: &CancellationToken,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (is_http2, prefix) = match protocol {
+        Protocol::Http1 => (false, Prefix::EMPTY),
+        Protocol::Http2 => (true, Prefix::EMPTY),
+        Protocol::Sniff => {
+            let sniffed = tokio::select! {
+                biased;
+                () = graceful.cancelled() => return,
+                sniffed = within(protocols.header_read_timeout, sniff(&mut stream)) => sniffed,
+            };
+            match sniffed {
+                Some(Ok(Some(sniffed))) => sniffed,
+                Some(Ok(None)) => return, // closed before sending anything
+                Some(Err(error)) => {
+                    tracing::debug!(%error, "connection failed before its first request");
+                    return;
+                }
+                None => {
+                    tracing::debug!(
+                        "no request within the header-read timeout; closing the connection"
+                    );
+                    return;
+                }
+            }
         }
     };
     let io = TokioIo::new(Sniffed { prefix, stream });
     let result = if is_http2 {
         // Boxed: the rarer protocol does not make every connection's task bigger.
         let mut connection = Box::pin(protocols.http2.serve_connection(io, service));
-        drive(connection.as_mut(), &graceful, &hard_stop, None).await
+        drive(connection.as_mut(), graceful, hard_stop, None).await
     } else {
         let activity = Arc::new(Activity::default());
         let service = Http1Service {
@@ -104,14 +149,14 @@ pub(super) async fn serve(
                 .with_upgrades()
         );
         let head_timeout = protocols.header_read_timeout.map(|limit| (limit, activity));
-        drive(connection, &graceful, &hard_stop, head_timeout).await
+        drive(connection, graceful, hard_stop, head_timeout).await
     };
     if let Err(error) = result {
         tracing::debug!(%error, "connection closed with an error");
     }
 }
 
-async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
+pub(super) async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
     match limit {
         Some(limit) => tokio::time::timeout(limit, future).await.ok(),
         None => Some(future.await),
@@ -120,12 +165,8 @@ async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Outp
 
 /// Reads until the first bytes are, or cannot be, the HTTP/2 preface: `(is_http2, bytes
 /// read)`, or `None` when the client closed first.
-async fn sniff(stream: &mut TcpStream) -> io::Result<Option<(bool, Prefix)>> {
-    let mut prefix = Prefix {
-        bytes: [0; PREFACE.len()],
-        start: 0,
-        end: 0,
-    };
+async fn sniff<I: AsyncRead + Unpin>(stream: &mut I) -> io::Result<Option<(bool, Prefix)>> {
+    let mut prefix = Prefix::EMPTY;
     loop {
         let read = stream.read(&mut prefix.bytes[prefix.end..]).await?;
         if read == 0 {
@@ -221,15 +262,19 @@ trait GracefulShutdown: Future<Output = Result<(), hyper::Error>> {
     fn start_graceful_shutdown(self: Pin<&mut Self>);
 }
 
-type Io = TokioIo<Sniffed>;
-
-impl GracefulShutdown for http1::UpgradeableConnection<Io, Http1Service> {
+impl<I> GracefulShutdown for http1::UpgradeableConnection<TokioIo<Sniffed<I>>, Http1Service>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     fn start_graceful_shutdown(self: Pin<&mut Self>) {
         self.graceful_shutdown();
     }
 }
 
-impl GracefulShutdown for http2::Connection<Io, AppService, TokioExecutor> {
+impl<I> GracefulShutdown for http2::Connection<TokioIo<Sniffed<I>>, AppService, TokioExecutor>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     fn start_graceful_shutdown(self: Pin<&mut Self>) {
         self.graceful_shutdown();
     }
@@ -242,13 +287,21 @@ struct Prefix {
     end: usize,
 }
 
-/// The socket, with the sniffed bytes put back in front.
-struct Sniffed {
-    prefix: Prefix,
-    stream: TcpStream,
+impl Prefix {
+    const EMPTY: Self = Self {
+        bytes: [0; PREFACE.len()],
+        start: 0,
+        end: 0,
+    };
 }
 
-impl AsyncRead for Sniffed {
+/// The transport, with the sniffed bytes (if any) put back in front.
+struct Sniffed<I> {
+    prefix: Prefix,
+    stream: I,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Sniffed<I> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -265,7 +318,7 @@ impl AsyncRead for Sniffed {
     }
 }
 
-impl AsyncWrite for Sniffed {
+impl<I: AsyncWrite + Unpin> AsyncWrite for Sniffed<I> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

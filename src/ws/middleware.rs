@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::request::WebSocketRequest;
-use super::socket::Upgrade;
+use super::upgrade::Upgrade;
 use crate::handler::BoxFuture;
 use crate::response::{HttpResponse, IntoResponse};
 
@@ -23,7 +23,7 @@ use crate::response::{HttpResponse, IntoResponse};
 /// use bareasgi::Application;
 /// use bareasgi::ws::{WebSocket, WebSocketRequest, WsNext};
 /// use bareasgi::HttpResponse;
-/// use http::StatusCode;
+/// use bareasgi::http::StatusCode;
 ///
 /// struct User(String);
 ///

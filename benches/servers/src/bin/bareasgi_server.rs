@@ -1,9 +1,13 @@
-//! bareasgi: `bareasgi_server [PORT] [--layers]`. The router holds 1,000 extra routes besides
-//! the three endpoints; served by `Application::serve` with its default limits. `--layers`
-//! wraps it in the CORS and compression layers (see the crate docs).
+//! bareasgi: `bareasgi_server [PORT] [--tls CERT KEY] [--layers]`. The router holds 1,000
+//! extra routes besides the three endpoints; served by `Application::serve` (or, with
+//! `--tls`, `Application::serve_tls`) with its default limits. `--layers` wraps it in the
+//! CORS and compression layers (see the crate docs).
 
+use bareasgi::tls::TlsConfig;
 use bareasgi::{Application, Body, HttpRequest, IntoResponse};
-use bareasgi_bench_servers::{CHUNKS, HELLO, chunk, compression, cors, extra_routes, layers, port};
+use bareasgi_bench_servers::{
+    CHUNKS, HELLO, chunk, compression, cors, extra_routes, layers, port, tls_paths,
+};
 use futures_util::stream;
 
 async fn hello(_req: HttpRequest) -> impl IntoResponse {
@@ -46,5 +50,9 @@ async fn main() -> Result<(), bareasgi::Error> {
     if layers() {
         app.layer(cors()).layer(compression());
     }
-    app.serve(format!("127.0.0.1:{}", port())).await
+    let addr = format!("127.0.0.1:{}", port());
+    match tls_paths() {
+        Some((cert, key)) => app.serve_tls(addr, TlsConfig::from_pem_files(cert, key)?).await,
+        None => app.serve(addr).await,
+    }
 }

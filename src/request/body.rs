@@ -1,0 +1,203 @@
+//! [`RequestBody`]: the body of a request as a stream of chunks, and [`BodyError`], why it
+//! could not be read.
+
+use std::any::Any;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http::StatusCode;
+use http_body::{Body as _, Frame, SizeHint};
+use http_body_util::BodyExt;
+use http_body_util::combinators::BoxBody;
+
+use crate::error::BoxError;
+use crate::response::{HttpResponse, IntoResponse};
+
+/// Why a request body could not be read. It is itself a response, so `?` in a handler
+/// returning `Result<_, BodyError>` (or `Result<_, HttpError>`) answers correctly.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The body is larger than the limit: `413 Payload Too Large`.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body could not be read (a broken chunked encoding, a client that went away):
+    /// `400 Bad Request`.
+    Read(BoxError),
+    /// The body is not UTF-8 text: `400 Bad Request`.
+    InvalidUtf8,
+    /// The body is not valid JSON for the expected type: `400 Bad Request`.
+    Json(String),
+    /// The `content-type` is not JSON: `415 Unsupported Media Type`.
+    UnsupportedMediaType,
+}
+
+impl BodyError {
+    /// The status this error answers with.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Read(error) if is_length_limit(error) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Read(_) | Self::InvalidUtf8 | Self::Json(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { limit } => write!(f, "request body is larger than {limit} bytes"),
+            Self::Read(error) if is_length_limit(error) => {
+                f.write_str("request body is larger than the limit")
+            }
+            Self::Read(_) => f.write_str("failed to read the request body"),
+            Self::InvalidUtf8 => f.write_str("request body is not valid UTF-8"),
+            Self::Json(problem) => write!(f, "invalid JSON body: {problem}"),
+            Self::UnsupportedMediaType => f.write_str("expected content-type application/json"),
+        }
+    }
+}
+
+/// Whether a read failed on a length limit a tower layer set (tower-http's
+/// `RequestBodyLimitLayer` wraps the body in `http_body_util::Limited`): that is a `413`
+/// too, not a broken body.
+fn is_length_limit(error: &BoxError) -> bool {
+    error.is::<http_body_util::LengthLimitError>()
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Read(error) => Some(&**error),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for BodyError {
+    fn into_response(self) -> HttpResponse {
+        if let Self::Read(error) = &self {
+            tracing::debug!(%error, "could not read the request body");
+        }
+        HttpResponse::text(self.status(), self.to_string())
+    }
+}
+
+impl From<BodyError> for crate::HttpError {
+    fn from(error: BodyError) -> Self {
+        crate::HttpError::new(error.status(), error.to_string())
+    }
+}
+
+/// A request body, read as a stream of chunks (`futures::Stream`) or as an
+/// [`http_body::Body`].
+#[derive(Default)]
+pub struct RequestBody {
+    inner: BodyInner,
+}
+
+#[derive(Default)]
+enum BodyInner {
+    #[default]
+    Empty,
+    // The body hyper hands the server, kept unboxed on the hot path.
+    Incoming(hyper::body::Incoming),
+    Boxed(BoxBody<Bytes, BoxError>),
+}
+
+impl RequestBody {
+    /// Wraps any body, reusing hyper's `Incoming` as it is.
+    pub(crate) fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        if let Some(incoming) =
+            (&mut slot as &mut dyn Any).downcast_mut::<Option<hyper::body::Incoming>>()
+            && let Some(incoming) = incoming.take()
+        {
+            return Self {
+                inner: BodyInner::Incoming(incoming),
+            };
+        }
+        match slot {
+            Some(body) => Self {
+                inner: BodyInner::Boxed(body.map_err(Into::into).boxed()),
+            },
+            None => Self::default(),
+        }
+    }
+
+    /// The next chunk of data, skipping trailers.
+    pub(crate) async fn next_chunk(&mut self) -> Option<Result<Bytes, BodyError>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+}
+
+impl fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.inner {
+            BodyInner::Empty => "empty",
+            BodyInner::Incoming(_) => "incoming",
+            BodyInner::Boxed(_) => "boxed",
+        };
+        f.debug_tuple("RequestBody").field(&kind).finish()
+    }
+}
+
+impl http_body::Body for RequestBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match &mut self.get_mut().inner {
+            BodyInner::Empty => Poll::Ready(None),
+            BodyInner::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            BodyInner::Boxed(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            BodyInner::Empty => true,
+            BodyInner::Incoming(body) => body.is_end_stream(),
+            BodyInner::Boxed(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            BodyInner::Empty => SizeHint::with_exact(0),
+            BodyInner::Incoming(body) => body.size_hint(),
+            BodyInner::Boxed(body) => body.size_hint(),
+        }
+    }
+}
+
+impl Stream for RequestBody {
+    type Item = Result<Bytes, BodyError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            return match std::task::ready!(self.as_mut().poll_frame(cx)) {
+                None => Poll::Ready(None),
+                Some(Err(error)) => Poll::Ready(Some(Err(BodyError::Read(error)))),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => Poll::Ready(Some(Ok(data))),
+                    Err(_trailers) => continue,
+                },
+            };
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! [`HttpRequest`]: everything a handler needs — method, URI, headers, the route's
+//! [`Matches`], the application's shared `info`, the per-request `context`, and the body.
+//!
+//! ```
+//! use bareasgi::{BodyError, HttpRequest};
+//!
+//! async fn echo(mut req: HttpRequest) -> Result<String, BodyError> {
+//!     let name = req.matches.get("name").unwrap_or("nobody").to_owned();
+//!     let text = req.text().await?; // 413 over the body limit, 400 for a broken body
+//!     Ok(format!("{name} said {text}"))
+//! }
+//! ```
+
+mod body;
+mod matches;
+
+pub use body::{BodyError, RequestBody};
+pub use matches::{MatchError, Matches};
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use http::header::CONTENT_LENGTH;
+use http::request::Parts;
+use http::{HeaderMap, Method, Uri, Version};
+
+use crate::typemap::TypeMap;
+
+/// A request as a handler sees it.
+///
+/// `matches`, `info` and `context` are public fields, as in bareASGI; the rest is reached
+/// through methods.
+pub struct HttpRequest {
+    parts: Parts,
+    /// The values captured by the route's pattern, percent-decoded.
+    pub matches: Matches,
+    /// Values shared by every request, from [`Application::info`](crate::Application::info).
+    pub info: Arc<TypeMap>,
+    /// Values for this request only, typically filled by a middleware for the handler
+    /// (an authenticated user, a request id).
+    pub context: TypeMap,
+    body: RequestBody,
+    body_limit: usize,
+}
+
+impl HttpRequest {
+    pub(crate) fn new(
+        parts: Parts,
+        body: RequestBody,
+        info: Arc<TypeMap>,
+        body_limit: usize,
+    ) -> Self {
+        Self {
+            parts,
+            matches: Matches::default(),
+            info,
+            context: TypeMap::new(),
+            body,
+            body_limit,
+        }
+    }
+
+    /// The request as the `http` crate models it, for a mounted tower service.
+    pub(crate) fn into_http(self) -> http::Request<RequestBody> {
+        http::Request::from_parts(self.parts, self.body)
+    }
+
+    /// The pieces a WebSocket request keeps; the body of a handshake is empty.
+    #[cfg(feature = "ws")]
+    pub(crate) fn into_ws_parts(self) -> (Parts, Matches, Arc<TypeMap>, TypeMap) {
+        (self.parts, self.matches, self.info, self.context)
+    }
+
+    /// The request method.
+    #[must_use]
+    pub fn method(&self) -> &Method {
+        &self.parts.method
+    }
+
+    /// The request target.
+    #[must_use]
+    pub fn uri(&self) -> &Uri {
+        &self.parts.uri
+    }
+
+    /// The path, still percent-encoded (the captures in `matches` are decoded).
+    #[must_use]
+    pub fn path(&self) -> &str {
+        self.parts.uri.path()
+    }
+
+    /// The query string without the `?`, if there is one.
+    #[must_use]
+    pub fn query(&self) -> Option<&str> {
+        self.parts.uri.query()
+    }
+
+    /// The HTTP version of the request.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.parts.version
+    }
+
+    /// The request headers.
+    #[must_use]
+    pub fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+
+    /// The request headers, for a middleware to change.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.parts.headers
+    }
+
+    /// The request line and headers as the `http` crate models them, for a middleware to
+    /// change the method or URI before the route is resolved.
+    pub fn parts_mut(&mut self) -> &mut Parts {
+        &mut self.parts
+    }
+
+    /// The request line and headers as the `http` crate models them.
+    #[must_use]
+    pub fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    /// The value of the `Last-Event-ID` header a reconnecting `EventSource` sends, so an
+    /// event stream can resume where the client left off.
+    #[must_use]
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.parts.headers.get("last-event-id")?.to_str().ok()
+    }
+
+    /// The largest body [`bytes`](Self::bytes), [`text`](Self::text) and `json` accept.
+    #[must_use]
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// Changes the body limit for this request (a middleware or handler that expects
+    /// uploads can raise it).
+    pub fn set_body_limit(&mut self, limit: usize) {
+        self.body_limit = limit;
+    }
+
+    /// Takes the body to read it as a stream of chunks, with no size limit; afterwards the
+    /// request's body is empty.
+    pub fn take_body(&mut self) -> RequestBody {
+        std::mem::take(&mut self.body)
+    }
+
+    /// Reads the whole body, up to the body limit.
+    ///
+    /// # Errors
+    /// [`BodyError::TooLarge`] when the body (or its declared `content-length`) is over the
+    /// limit; [`BodyError::Read`] when the client sent a broken body or went away.
+    pub async fn bytes(&mut self) -> Result<Bytes, BodyError> {
+        let limit = self.body_limit;
+        let declared = self
+            .parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit as u64) {
+            return Err(BodyError::TooLarge { limit });
+        }
+        let mut body = self.take_body();
+        let mut first: Option<Bytes> = None;
+        let mut collected = BytesMut::new();
+        let mut total = 0usize;
+        while let Some(chunk) = body.next_chunk().await {
+            let chunk = chunk?;
+            total += chunk.len();
+            if total > limit {
+                return Err(BodyError::TooLarge { limit });
+            }
+            // One chunk (the common case) is returned as it is, without a copy.
+            match first.take() {
+                None if collected.is_empty() => first = Some(chunk),
+                previous => {
+                    if let Some(previous) = previous {
+                        collected.extend_from_slice(&previous);
+                    }
+                    collected.extend_from_slice(&chunk);
+                }
+            }
+        }
+        Ok(first.unwrap_or_else(|| collected.freeze()))
+    }
+
+    /// Reads the whole body as UTF-8 text, up to the body limit.
+    ///
+    /// # Errors
+    /// As [`bytes`](Self::bytes), and [`BodyError::InvalidUtf8`] for text that is not UTF-8.
+    pub async fn text(&mut self) -> Result<String, BodyError> {
+        let bytes = self.bytes().await?;
+        String::from_utf8(bytes.into()).map_err(|_| BodyError::InvalidUtf8)
+    }
+
+    /// Reads the whole body as JSON into `T`, up to the body limit.
+    ///
+    /// # Errors
+    /// [`BodyError::UnsupportedMediaType`] (415) when `content-type` is present and not
+    /// JSON; [`BodyError::Json`] (400) for a malformed or mistyped body, naming the field
+    /// and the problem (`quantity: invalid type: string "three", expected u32 at line 1
+    /// column 33`);
+    /// and the errors of [`bytes`](Self::bytes).
+    #[cfg(feature = "json")]
+    pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, BodyError> {
+        if let Some(essence) = media_type(&self.parts.headers) {
+            let is_json = essence.eq_ignore_ascii_case("application/json")
+                || (essence.len() > 5
+                    && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
+            if !is_json {
+                return Err(BodyError::UnsupportedMediaType);
+            }
+        }
+        let bytes = self.bytes().await?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            // A field to name only when the JSON was well formed but did not fit `T`; a
+            // syntax error's line and column say where it is.
+            BodyError::Json(if error.inner().is_data() {
+                naming_the_field(error)
+            } else {
+                error.into_inner().to_string()
+            })
+        })?;
+        // As `serde_json::from_slice`: only whitespace may follow the value.
+        deserializer
+            .end()
+            .map_err(|error| BodyError::Json(error.to_string()))?;
+        Ok(value)
+    }
+}
+
+/// A deserialization error's message with the path of the field that failed in front
+/// (`items[2].quantity: invalid type: ...`), so a `400` says which field to fix. At the
+/// root (`.`) the message stands alone: a missing field names itself there.
+#[cfg(any(feature = "json", feature = "query", feature = "form"))]
+pub(crate) fn naming_the_field<E: fmt::Display>(error: serde_path_to_error::Error<E>) -> String {
+    let path = error.path().to_string();
+    let problem = error.into_inner();
+    if path == "." {
+        problem.to_string()
+    } else {
+        format!("{path}: {problem}")
+    }
+}
+
+/// The media type of the `content-type` header without its parameters (`text/plain` for
+/// `text/plain; charset=utf-8`); `""` when the header is not text, `None` when absent.
+#[cfg(any(feature = "json", feature = "form", feature = "multipart"))]
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::CONTENT_TYPE)?;
+    let text = value.to_str().unwrap_or("");
+    Some(text.split(';').next().unwrap_or("").trim())
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.parts.method)
+            .field("uri", &self.parts.uri)
+            .field("version", &self.parts.version)
+            .field("headers", &self.parts.headers)
+            .field("matches", &self.matches)
+            .finish_non_exhaustive()
+    }
+}
