@@ -155,3 +155,20 @@ async fn axum_nest_service_of_the_app_answers_over_a_socket() {
         .unwrap()
         .unwrap();
 }
+
+/// The `TestClient` serves the application as `serve` does: through its layers.
+#[cfg(feature = "test")]
+#[tokio::test]
+async fn the_test_client_goes_through_the_layers() {
+    let mut app = legacy_app();
+    app.layer(CorsLayer::permissive());
+    let client = bareasgi::test::TestClient::new(app);
+    let response = client
+        .get("/hello")
+        .header("origin", "https://example.com")
+        .send()
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(response.text().await, "hello from bareasgi");
+}
