@@ -75,6 +75,9 @@ pub(crate) struct Shared {
     body_limit: usize,
     request_timeout: Option<Duration>,
     pub(crate) shutdown: CancellationToken,
+    /// Headers to make room for in each response before tower layers add theirs (CORS,
+    /// `vary`, request ids): one allocation instead of the map growing once per layer.
+    header_room: usize,
     #[cfg(feature = "ws")]
     pub(crate) ws: Arc<WsRuntime>,
 }
@@ -109,6 +112,7 @@ impl Shared {
             body_limit: limits.body_limit,
             request_timeout: limits.request_timeout,
             shutdown,
+            header_room: 0,
             #[cfg(feature = "ws")]
             ws,
         }
@@ -117,7 +121,10 @@ impl Shared {
 
 impl AppService {
     /// The application with `layers` (first added, outermost) around it.
-    pub(crate) fn new(shared: Shared, layers: Vec<LayerFn>) -> Self {
+    pub(crate) fn new(mut shared: Shared, layers: Vec<LayerFn>) -> Self {
+        if !layers.is_empty() {
+            shared.header_room = 8;
+        }
         let core = Self {
             shared: Arc::new(shared),
             layers: None,
@@ -429,19 +436,14 @@ impl AppFuture {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
         }
         let in_flight = this.in_flight.take();
-        Poll::Ready(into_hyper(
-            response,
-            this.is_head,
-            &this.shared.shutdown,
-            in_flight,
-        ))
+        Poll::Ready(into_hyper(response, this.is_head, &this.shared, in_flight))
     }
 }
 
 fn into_hyper(
     response: HttpResponse,
     is_head: bool,
-    shutdown: &CancellationToken,
+    shared: &Shared,
     in_flight: Option<InFlight>,
 ) -> Response<Body> {
     let HttpResponse {
@@ -449,6 +451,9 @@ fn into_hyper(
         mut headers,
         mut body,
     } = response;
+    if shared.header_room > 0 {
+        headers.reserve(shared.header_room);
+    }
     if let Some(length) = body.exact_len() {
         if is_head {
             // HEAD gets the GET answer's headers, including the length it would have had.
@@ -474,7 +479,7 @@ fn into_hyper(
     if is_head {
         body = Body::empty();
     } else {
-        body.prepare_to_send(shutdown, in_flight);
+        body.prepare_to_send(&shared.shutdown, in_flight);
     }
     let mut response = Response::new(body);
     *response.status_mut() = status;
