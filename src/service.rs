@@ -62,8 +62,10 @@ use crate::ws::{WsRouter, WsRuntime};
 pub struct AppService {
     shared: Arc<Shared>,
     /// The tower layers around the application (`app.layer`); `None` without layers, so
-    /// that such an application calls its core directly.
-    layers: Option<Layers>,
+    /// that such an application calls its core directly. Behind an `Arc`, so that a
+    /// connection's clone of the service does not copy the whole stack (each request clones
+    /// it, as tower wants).
+    layers: Option<Arc<Layers>>,
 }
 
 pub(crate) struct Shared {
@@ -129,7 +131,7 @@ impl AppService {
             shared: Arc::new(shared),
             layers: None,
         };
-        let layers = crate::tower::compose(&core, layers);
+        let layers = crate::tower::compose(&core, layers).map(Arc::new);
         Self { layers, ..core }
     }
 

@@ -37,7 +37,6 @@ where
 }
 
 /// The tower layers around an application, composed.
-#[derive(Clone)]
 pub(crate) struct Layers {
     /// The outermost layer, with the others inside it and the application innermost.
     service: BoxedService,
