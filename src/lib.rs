@@ -51,6 +51,7 @@ pub mod handler;
 pub mod lifespan;
 pub mod middleware;
 pub mod request;
+mod request_body;
 pub mod response;
 pub mod router;
 mod server;

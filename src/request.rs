@@ -11,27 +11,22 @@
 //! }
 //! ```
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
-use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use futures_core::Stream;
 use http::header::CONTENT_LENGTH;
 use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
-use http_body::{Body as _, Frame, SizeHint};
-use http_body_util::BodyExt;
-use http_body_util::combinators::BoxBody;
 use smallvec::SmallVec;
 
-use crate::error::BoxError;
 use crate::response::{HttpResponse, IntoResponse};
 use crate::typemap::TypeMap;
+
+pub use crate::request_body::{BodyError, RequestBody};
 
 /// A request as a handler sees it.
 ///
@@ -128,9 +123,15 @@ impl HttpRequest {
 
     /// The value of the `Last-Event-ID` header a reconnecting `EventSource` sends, so an
     /// event stream can resume where the client left off.
+    ///
+    /// Any UTF-8 id comes back as it was sent (browsers send non-ASCII ids as raw UTF-8);
+    /// `None` when the header is missing or not UTF-8. HTTP strips spaces and tabs at the
+    /// ends of a header value, so an id that starts or ends with one comes back without
+    /// them: choose ids that do not.
     #[must_use]
     pub fn last_event_id(&self) -> Option<&str> {
-        self.parts.headers.get("last-event-id")?.to_str().ok()
+        let value = self.parts.headers.get("last-event-id")?;
+        std::str::from_utf8(value.as_bytes()).ok()
     }
 
     /// The largest body [`bytes`](Self::bytes), [`text`](Self::text) and `json` accept.
@@ -143,6 +144,14 @@ impl HttpRequest {
     /// uploads can raise it).
     pub fn set_body_limit(&mut self, limit: usize) {
         self.body_limit = limit;
+    }
+
+    /// Changes the body-read timeout for this request (see
+    /// [`Application::body_read_timeout`](crate::Application::body_read_timeout)): a
+    /// handler that expects a streamed upload with long pauses can lengthen it, or turn it
+    /// off with `None`.
+    pub fn set_body_read_timeout(&mut self, timeout: Option<Duration>) {
+        self.body.set_read_timeout(timeout);
     }
 
     /// Takes the body to read it as a stream of chunks, with no size limit; afterwards the
@@ -236,181 +245,6 @@ impl fmt::Debug for HttpRequest {
             .field("headers", &self.parts.headers)
             .field("matches", &self.matches)
             .finish_non_exhaustive()
-    }
-}
-
-/// Why a request body could not be read. It is itself a response, so `?` in a handler
-/// returning `Result<_, BodyError>` (or `Result<_, HttpError>`) answers correctly.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BodyError {
-    /// The body is larger than the limit: `413 Payload Too Large`.
-    TooLarge {
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// The body could not be read (a broken chunked encoding, a client that went away):
-    /// `400 Bad Request`.
-    Read(BoxError),
-    /// The body is not UTF-8 text: `400 Bad Request`.
-    InvalidUtf8,
-    /// The body is not valid JSON for the expected type: `400 Bad Request`.
-    Json(String),
-    /// The `content-type` is not JSON: `415 Unsupported Media Type`.
-    UnsupportedMediaType,
-}
-
-impl BodyError {
-    /// The status this error answers with.
-    #[must_use]
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Read(_) | Self::InvalidUtf8 | Self::Json(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-}
-
-impl fmt::Display for BodyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooLarge { limit } => write!(f, "request body is larger than {limit} bytes"),
-            Self::Read(_) => f.write_str("failed to read the request body"),
-            Self::InvalidUtf8 => f.write_str("request body is not valid UTF-8"),
-            Self::Json(problem) => write!(f, "invalid JSON body: {problem}"),
-            Self::UnsupportedMediaType => f.write_str("expected content-type application/json"),
-        }
-    }
-}
-
-impl std::error::Error for BodyError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Read(error) => Some(&**error),
-            _ => None,
-        }
-    }
-}
-
-impl IntoResponse for BodyError {
-    fn into_response(self) -> HttpResponse {
-        if let Self::Read(error) = &self {
-            tracing::debug!(%error, "could not read the request body");
-        }
-        HttpResponse::text(self.status(), self.to_string())
-    }
-}
-
-impl From<BodyError> for crate::HttpError {
-    fn from(error: BodyError) -> Self {
-        crate::HttpError::new(error.status(), error.to_string())
-    }
-}
-
-/// A request body, read as a stream of chunks (`futures::Stream`) or as an
-/// [`http_body::Body`].
-#[derive(Default)]
-pub struct RequestBody {
-    inner: BodyInner,
-}
-
-#[derive(Default)]
-enum BodyInner {
-    #[default]
-    Empty,
-    // The body hyper hands the server, kept unboxed on the hot path.
-    Incoming(hyper::body::Incoming),
-    Boxed(BoxBody<Bytes, BoxError>),
-}
-
-impl RequestBody {
-    /// Wraps any body, reusing hyper's `Incoming` as it is.
-    pub(crate) fn new<B>(body: B) -> Self
-    where
-        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
-        B::Error: Into<BoxError>,
-    {
-        let mut slot = Some(body);
-        if let Some(incoming) =
-            (&mut slot as &mut dyn Any).downcast_mut::<Option<hyper::body::Incoming>>()
-            && let Some(incoming) = incoming.take()
-        {
-            return Self {
-                inner: BodyInner::Incoming(incoming),
-            };
-        }
-        match slot {
-            Some(body) => Self {
-                inner: BodyInner::Boxed(body.map_err(Into::into).boxed()),
-            },
-            None => Self::default(),
-        }
-    }
-
-    /// The next chunk of data, skipping trailers.
-    async fn next_chunk(&mut self) -> Option<Result<Bytes, BodyError>> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
-    }
-}
-
-impl fmt::Debug for RequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.inner {
-            BodyInner::Empty => "empty",
-            BodyInner::Incoming(_) => "incoming",
-            BodyInner::Boxed(_) => "boxed",
-        };
-        f.debug_tuple("RequestBody").field(&kind).finish()
-    }
-}
-
-impl http_body::Body for RequestBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match &mut self.get_mut().inner {
-            BodyInner::Empty => Poll::Ready(None),
-            BodyInner::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
-            BodyInner::Boxed(body) => Pin::new(body).poll_frame(cx),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match &self.inner {
-            BodyInner::Empty => true,
-            BodyInner::Incoming(body) => body.is_end_stream(),
-            BodyInner::Boxed(body) => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.inner {
-            BodyInner::Empty => SizeHint::with_exact(0),
-            BodyInner::Incoming(body) => body.size_hint(),
-            BodyInner::Boxed(body) => body.size_hint(),
-        }
-    }
-}
-
-impl Stream for RequestBody {
-    type Item = Result<Bytes, BodyError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            return match std::task::ready!(self.as_mut().poll_frame(cx)) {
-                None => Poll::Ready(None),
-                Some(Err(error)) => Poll::Ready(Some(Err(BodyError::Read(error)))),
-                Some(Ok(frame)) => match frame.into_data() {
-                    Ok(data) => Poll::Ready(Some(Ok(data))),
-                    Err(_trailers) => continue,
-                },
-            };
-        }
     }
 }
 

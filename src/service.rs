@@ -64,6 +64,7 @@ pub(crate) struct Shared {
     endpoint: Arc<dyn Handler>,
     info: Arc<TypeMap>,
     body_limit: usize,
+    body_read_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     pub(crate) shutdown: CancellationToken,
     #[cfg(feature = "ws")]
@@ -98,6 +99,7 @@ impl Shared {
             middlewares: middlewares.into(),
             info: Arc::new(info),
             body_limit: limits.body_limit,
+            body_read_timeout: limits.body_read_timeout,
             request_timeout: limits.request_timeout,
             shutdown,
             #[cfg(feature = "ws")]
@@ -158,7 +160,7 @@ impl AppService {
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let req = HttpRequest::new(
             parts,
-            RequestBody::new(body),
+            RequestBody::new(body, shared.body_read_timeout),
             shared.info.clone(),
             shared.body_limit,
         );

@@ -9,13 +9,17 @@
 
 mod activity;
 mod connection;
+mod fd_limit;
+mod host;
+mod http2;
+mod io;
 mod signal;
+mod watchdog;
 
 pub(crate) use activity::InFlight;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::Semaphore;
@@ -25,6 +29,7 @@ use tokio_util::task::TaskTracker;
 use crate::app::Limits;
 use crate::service::AppService;
 use connection::Protocols;
+use fd_limit::AcceptErrors;
 
 pub(crate) async fn run(
     listener: TcpListener,
@@ -32,7 +37,11 @@ pub(crate) async fn run(
     limits: &Limits,
     signal: impl Future<Output = ()> + Send,
 ) {
+    if limits.raise_fd_limit {
+        fd_limit::raise_open_file_limit();
+    }
     let protocols = Arc::new(Protocols::new(limits));
+    let mut accept_errors = AcceptErrors::default();
     let graceful = service.shutdown_token().clone();
     let hard_stop = CancellationToken::new();
     let connections = TaskTracker::new();
@@ -61,7 +70,7 @@ pub(crate) async fn run(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => stream,
                 Err(error) => {
-                    pause_after_accept_error(&error).await;
+                    accept_errors.pause_after(&error).await;
                     continue;
                 }
             },
@@ -104,22 +113,6 @@ pub(crate) async fn run(
         .drain(deadline.saturating_duration_since(tokio::time::Instant::now()))
         .await;
     tracing::info!("server stopped");
-}
-
-/// Accept fails for two kinds of reasons: the one connection went wrong (reset before we
-/// took it), or the process is out of file descriptors or memory. The second would spin the
-/// loop, so back off briefly and let connections close.
-async fn pause_after_accept_error(error: &std::io::Error) {
-    use std::io::ErrorKind;
-    match error.kind() {
-        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::Interrupted => {
-            tracing::debug!(%error, "accept failed for one connection");
-        }
-        _ => {
-            tracing::warn!(%error, "accept failed; pausing before accepting again");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
 }
 
 /// Binds the first address `addr` resolves to that accepts a bind, with `backlog`.

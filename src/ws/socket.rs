@@ -11,39 +11,31 @@
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::mem;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
-use tracing::Instrument;
 
+use super::closing::{Closing, close_frame};
 use super::error::WebSocketError;
-use super::handler::WsHandler;
-use super::handshake;
+use super::keepalive::KeepAlive;
 use super::message::{Message, close_code};
-use super::request::WebSocketRequest;
 use super::runtime::WsRuntime;
 use crate::response::{HttpResponse, IntoHeaders, IntoResponse};
 
-type Stream = WebSocketStream<TokioIo<Upgraded>>;
+pub(super) type Stream = WebSocketStream<TokioIo<Upgraded>>;
 
-/// How long the closing handshake may take before the connection is dropped.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How much a failed connection may still send us after our close before we stop reading.
-const DRAIN_LIMIT: usize = 1 << 20;
 
 /// A WebSocket conversation: bareASGI's `WebSocket`.
 ///
@@ -65,24 +57,35 @@ const DRAIN_LIMIT: usize = 1 << 20;
 /// }
 /// ```
 ///
-/// Dropping the socket (returning from the handler) closes an open conversation with
-/// `1000`, or `1011` when the handler panicked; dropping it before accepting answers the
-/// handshake `403 Forbidden` (`500` after a panic).
+/// Returning from the handler closes an open conversation with `1000`, or `1011` when the
+/// handler returned an `Err` or panicked; dropping the socket earlier closes it with
+/// `1000`. Dropping it before accepting answers the handshake `403 Forbidden` (`500` after
+/// a panic).
+///
+/// While the handler waits in `receive`, a socket the peer has been silent on is pinged
+/// (see [`Application::ws_ping_interval`](crate::Application::ws_ping_interval)); a peer
+/// that answers nothing is taken for gone and `receive` reports `1006`. A `send` the peer
+/// does not read for the write-stall timeout fails, and the connection is dropped.
 ///
 /// `receive` is cancel-safe, so it can sit in a `tokio::select!` beside another source;
 /// it also ends the conversation with `1001` when the server shuts down. `send` is not: a
 /// send cancelled mid-write finishes with the next one.
 pub struct WebSocket {
-    state: State,
-    runtime: Arc<WsRuntime>,
+    pub(super) state: State,
+    pub(super) runtime: Arc<WsRuntime>,
     /// A child of the server's shutdown token, so that checking it on every `send` and
     /// waiting for it on every `receive` never contends on the server-wide one.
-    shutdown_token: CancellationToken,
-    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
-    offered: Vec<String>,
+    pub(super) shutdown_token: CancellationToken,
+    pub(super) shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    pub(super) offered: Vec<String>,
+    /// Set while the socket is open and the runtime pings.
+    pub(super) keep_alive: Option<KeepAlive>,
+    /// Where an open socket goes when dropped: to the task running the handler, which
+    /// closes it with the code the handler's outcome calls for.
+    pub(super) on_drop: Option<oneshot::Sender<Box<Stream>>>,
 }
 
-enum State {
+pub(super) enum State {
     Pending {
         decide: oneshot::Sender<Decision>,
         upgrade: OnUpgrade,
@@ -96,28 +99,12 @@ enum State {
 }
 
 /// The handler's answer to the handshake, for the HTTP side to send.
-enum Decision {
+pub(super) enum Decision {
     Accept {
         protocol: Option<HeaderValue>,
         headers: HeaderMap,
     },
     Reject(HttpResponse),
-}
-
-/// The rest of a closing handshake, run in the background.
-enum Closing {
-    /// The peer closed: send the reply tungstenite has queued.
-    Reply,
-    /// Send our close and wait for the peer's.
-    Handshake(CloseFrame),
-    /// Our close is sent: wait for the peer's.
-    AwaitReply,
-    /// The peer broke the protocol or a limit: send our close, stop writing, and read
-    /// what it still sends (without parsing it) until it hangs up, so the close frame is
-    /// not lost to a reset.
-    Fail(CloseFrame),
-    /// The connection is gone.
-    Drop,
 }
 
 /// How a conversation ended: what `receive` reports and what is left to do on the wire.
@@ -183,13 +170,6 @@ impl Ending {
     }
 }
 
-fn close_frame(code: u16, reason: &str) -> CloseFrame {
-    CloseFrame {
-        code: code.into(),
-        reason: reason.into(),
-    }
-}
-
 impl WebSocket {
     /// Accepts the conversation: the client gets `101 Switching Protocols` with
     /// `subprotocol` (one the client offered, see
@@ -241,6 +221,10 @@ impl WebSocket {
         )
         .await;
         self.state = State::Open(Box::new(stream));
+        self.keep_alive = self
+            .runtime
+            .ping_interval
+            .map(|interval| KeepAlive::new(interval, self.runtime.ping_timeout));
         Ok(())
     }
 
@@ -297,24 +281,46 @@ impl WebSocket {
                 State::Pending { .. } => return Err(WebSocketError::NotAccepted),
             };
             let shutdown = &mut self.shutdown;
+            let keep_alive = &mut self.keep_alive;
             let event = poll_fn(|cx| {
                 if shutdown.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(None);
+                    return Poll::Ready(Event::ShuttingDown);
                 }
-                stream.poll_next_unpin(cx).map(Some)
+                if let Poll::Ready(next) = stream.poll_next_unpin(cx) {
+                    if let Some(keep_alive) = keep_alive {
+                        keep_alive.heard();
+                    }
+                    return Poll::Ready(Event::Received(next));
+                }
+                match keep_alive {
+                    Some(keep_alive) => keep_alive
+                        .poll_gone(&mut **stream, cx)
+                        .map(|()| Event::PeerGone),
+                    None => Poll::Pending,
+                }
             })
             .await;
             let ending = match event {
-                None => Ending::ours(close_code::GOING_AWAY, "server shutting down", false),
-                Some(Some(Ok(message))) => match message {
+                Event::ShuttingDown => {
+                    Ending::ours(close_code::GOING_AWAY, "server shutting down", false)
+                }
+                Event::PeerGone => {
+                    tracing::debug!("the WebSocket peer stopped answering pings; dropping it");
+                    Ending {
+                        code: close_code::ABNORMAL,
+                        reason: "the peer stopped answering pings".to_owned(),
+                        closing: Closing::Drop,
+                    }
+                }
+                Event::Received(Some(Ok(message))) => match message {
                     WsMessage::Text(text) => return Ok(Message::Text(text.as_str().to_owned())),
                     WsMessage::Binary(bytes) => return Ok(Message::Binary(bytes)),
                     WsMessage::Close(frame) => Ending::from_peer(frame),
                     // Pings were answered by tungstenite; pongs need nothing.
                     WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => continue,
                 },
-                Some(None) => Ending::abnormal(),
-                Some(Some(Err(error))) => Ending::from_error(&error),
+                Event::Received(None) => Ending::abnormal(),
+                Event::Received(Some(Err(error))) => Ending::from_error(&error),
             };
             self.end(ending);
         }
@@ -346,11 +352,21 @@ impl WebSocket {
             ));
             return Err(WebSocketError::Closed);
         }
-        if let Err(error) = stream.send(message).await {
-            self.end(Ending::from_error(&error));
-            return Err(WebSocketError::Connection(Box::new(error)));
+        match send_within(stream, message, self.runtime.write_stall_timeout).await {
+            Ok(()) => Ok(()),
+            Err(Some(error)) => {
+                self.end(Ending::from_error(&error));
+                Err(WebSocketError::Connection(Box::new(error)))
+            }
+            Err(None) => {
+                let limit = self.runtime.write_stall_timeout.unwrap_or_default();
+                tracing::debug!(timeout = ?limit, "the WebSocket peer read nothing; dropping it");
+                self.end(Ending::abnormal());
+                Err(WebSocketError::Connection(
+                    format!("the peer read nothing for {limit:?}").into(),
+                ))
+            }
         }
-        Ok(())
     }
 
     /// Closes the conversation with `code` (see [`close_code`]) and `reason`, returning once
@@ -451,6 +467,15 @@ impl Drop for WebSocket {
                 let _ = decide.send(Decision::Reject(HttpResponse::internal_server_error()));
             }
             State::Open(stream) => {
+                // The task running the handler closes it once it knows how the handler
+                // ended; if that task is gone (the socket outlived its handler), here.
+                let stream = match self.on_drop.take() {
+                    Some(on_drop) => match on_drop.send(stream) {
+                        Ok(()) => return,
+                        Err(stream) => stream,
+                    },
+                    None => stream,
+                };
                 let (code, reason) = if panicking {
                     (close_code::INTERNAL_ERROR, "internal error")
                 } else {
@@ -478,128 +503,30 @@ impl fmt::Debug for WebSocket {
     }
 }
 
-impl WsRuntime {
-    fn spawn_closing(&self, stream: Box<Stream>, closing: Closing) {
-        if matches!(closing, Closing::Drop) {
-            return;
-        }
-        // Drop may run outside a runtime (a socket leaked into a runtime's teardown).
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let hard_stop = self.hard_stop.clone();
-        let finishing = async move {
-            tokio::select! {
-                biased;
-                () = hard_stop.cancelled() => {}
-                _ = tokio::time::timeout(CLOSE_TIMEOUT, finish(stream, closing)) => {}
-            }
-        };
-        self.tasks.spawn_on(finishing, &handle);
+/// What `receive` waits for.
+enum Event {
+    Received(Option<Result<WsMessage, WsError>>),
+    ShuttingDown,
+    PeerGone,
+}
+
+/// Sends `message`; `Err(None)` when the peer read nothing for `stall` (the timer is set
+/// only if the first attempt cannot finish at once).
+async fn send_within(
+    stream: &mut Stream,
+    message: WsMessage,
+    stall: Option<Duration>,
+) -> Result<(), Option<WsError>> {
+    let sending = stream.send(message);
+    let mut sending = std::pin::pin!(sending);
+    if let Poll::Ready(sent) = poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await {
+        return sent.map_err(Some);
     }
-}
-
-async fn finish(mut stream: Box<Stream>, closing: Closing) {
-    match closing {
-        Closing::Reply => {
-            let _ = stream.flush().await;
-        }
-        Closing::Handshake(frame) => {
-            if WebSocketStream::close(&mut stream, Some(frame))
-                .await
-                .is_ok()
-            {
-                await_reply(&mut stream).await;
-            }
-        }
-        Closing::AwaitReply => await_reply(&mut stream).await,
-        Closing::Fail(frame) => {
-            let _ = WebSocketStream::close(&mut stream, Some(frame)).await;
-            // tungstenite would try to buffer the rest of an oversize frame, so the bytes
-            // still coming are read raw and discarded.
-            let io = stream.get_mut();
-            let _ = io.shutdown().await;
-            let mut scratch = [0u8; 4096];
-            let mut drained = 0;
-            while drained < DRAIN_LIMIT {
-                match io.read(&mut scratch).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(read) => drained += read,
-                }
-            }
-        }
-        Closing::Drop => {}
-    }
-    // Dropping the stream now closes the TCP connection from the server's side, as
-    // RFC 6455 §7.1.1 asks.
-}
-
-/// Reads (and drops) what the peer sends until its close arrives.
-async fn await_reply(stream: &mut Stream) {
-    while let Some(Ok(message)) = stream.next().await {
-        if message.is_close() {
-            // One more read lets tungstenite finish; it ends the stream at once.
-            let _ = stream.next().await;
-            break;
-        }
-    }
-}
-
-/// The end of the WebSocket middleware chain: runs the handler in its own task and answers
-/// the handshake with its decision.
-pub(crate) struct Upgrade {
-    pub(crate) handler: Arc<dyn WsHandler>,
-    pub(crate) accept: HeaderValue,
-    pub(crate) upgrade: OnUpgrade,
-    pub(crate) runtime: Arc<WsRuntime>,
-}
-
-impl Upgrade {
-    pub(crate) async fn open(self, req: WebSocketRequest) -> HttpResponse {
-        let Self {
-            handler,
-            accept,
-            upgrade,
-            runtime,
-        } = self;
-        let (decide, decided) = oneshot::channel();
-        let shutdown_token = runtime.shutdown.child_token();
-        let socket = WebSocket {
-            state: State::Pending { decide, upgrade },
-            shutdown: Box::pin(shutdown_token.clone().cancelled_owned()),
-            shutdown_token,
-            offered: req.subprotocols().map(str::to_owned).collect(),
-            runtime: runtime.clone(),
-        };
-        let span = tracing::info_span!("websocket", path = %req.path());
-        let hard_stop = runtime.hard_stop.clone();
-        runtime.tasks.spawn(
-            async move {
-                let run = AssertUnwindSafe(handler.call(req, socket)).catch_unwind();
-                tokio::select! {
-                    outcome = run => match outcome {
-                        Ok(Ok(())) => {}
-                        Ok(Err(error)) => match error.downcast_ref::<WebSocketError>() {
-                            Some(error) if error.is_disconnect() => tracing::debug!(%error, "WebSocket ended"),
-                            _ => tracing::error!(%error, "WebSocket handler failed"),
-                        },
-                        Err(panic) => {
-                            tracing::error!(panic = %crate::panic_message(&*panic), "WebSocket handler panicked");
-                        }
-                    },
-                    () = hard_stop.cancelled() => {
-                        tracing::debug!("WebSocket handler still running at the end of the shutdown timeout; dropped");
-                    }
-                }
-            }
-            .instrument(span),
-        );
-        match decided.await {
-            Ok(Decision::Accept { protocol, headers }) => {
-                handshake::switching_protocols(accept, protocol, headers)
-            }
-            Ok(Decision::Reject(response)) => response,
-            Err(_) => HttpResponse::text(StatusCode::FORBIDDEN, "Forbidden"),
-        }
+    match stall {
+        None => sending.await.map_err(Some),
+        Some(limit) => match tokio::time::timeout(limit, sending).await {
+            Ok(sent) => sent.map_err(Some),
+            Err(_) => Err(None),
+        },
     }
 }

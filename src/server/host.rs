@@ -1,0 +1,141 @@
+//! The `Host` header of an HTTP/1.1 request, checked as RFC 9112 §3.2 asks: a request
+//! without one, with two, or with one that is not `host[:port]` gets `400 Bad Request`.
+//!
+//! An absolute-form target (`GET http://example.com/ HTTP/1.1`, as sent to proxies) still
+//! needs a valid `Host`; its value is then ignored, as the RFC says, and the target's path
+//! is routed as usual. HTTP/1.0 requests may omit `Host` (it did not exist yet).
+
+use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue};
+use http::{HeaderMap, Response, StatusCode, Version};
+
+use crate::body::Body;
+
+/// Why a request's `Host` is refused.
+pub(super) fn problem(version: Version, headers: &HeaderMap) -> Option<&'static str> {
+    let mut hosts = headers.get_all(HOST).iter();
+    let Some(host) = hosts.next() else {
+        return (version == Version::HTTP_11).then_some("missing Host header");
+    };
+    if hosts.next().is_some() {
+        return Some("more than one Host header");
+    }
+    (!is_valid(host.as_bytes())).then_some("invalid Host header")
+}
+
+/// The answer to a request refused for `problem`; the connection closes after it (a client
+/// that gets `Host` wrong is broken or probing).
+pub(super) fn bad_request(problem: &'static str) -> Response<Body> {
+    let mut response = Response::new(Body::from(format!("Bad Request: {problem}")));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// `uri-host [ ":" port ]` (RFC 3986): a registered name or IPv4 address, or an IP literal
+/// in brackets, and an optional port. Empty is valid (a target with an empty authority).
+fn is_valid(host: &[u8]) -> bool {
+    let (name, port) = if let Some(rest) = host.strip_prefix(b"[") {
+        let Some(end) = rest.iter().position(|&byte| byte == b']') else {
+            return false;
+        };
+        let literal = &rest[..end];
+        let valid_literal = !literal.is_empty()
+            && literal
+                .iter()
+                .all(|&byte| byte.is_ascii_hexdigit() || b":.vV".contains(&byte));
+        if !valid_literal {
+            return false;
+        }
+        (&[][..], &rest[end + 1..])
+    } else {
+        match host.iter().position(|&byte| byte == b':') {
+            Some(colon) => (&host[..colon], &host[colon..]),
+            None => (host, &[][..]),
+        }
+    };
+    let port_ok = match port {
+        [] => true,
+        [b':', digits @ ..] => digits.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    port_ok && name.iter().all(|&byte| is_reg_name_byte(byte))
+}
+
+/// unreserved / pct-encoded / sub-delims (RFC 3986 §3.2.2): letters, digits and
+/// `-._~%!$&'()*+,;=`.
+fn is_reg_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&byte)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(hosts: &[&[u8]]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for host in hosts {
+            headers.append(HOST, HeaderValue::from_bytes(host).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn valid_hosts_pass() {
+        for host in [
+            &b"example.com"[..],
+            b"example.com:8080",
+            b"127.0.0.1:9009",
+            b"[::1]",
+            b"[::1]:443",
+            b"", // a target with an empty authority
+            b"xn--bcher-kva.example",
+            b"my_host.local",
+        ] {
+            assert_eq!(
+                problem(Version::HTTP_11, &headers(&[host])),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(host)
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_hosts_are_refused() {
+        for host in [
+            &b"a b/c"[..],
+            b"example.com/path",
+            b"user@example.com",
+            b"example.com:80a",
+            b"example.com:80:81",
+            b"[::1",
+            b"[]",
+            b"[::1]x",
+            b"ex\xc3\xa4mple.com",
+            b"a\tb",
+        ] {
+            assert_eq!(
+                problem(Version::HTTP_11, &headers(&[host])),
+                Some("invalid Host header"),
+                "{:?}",
+                String::from_utf8_lossy(host)
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_host_is_refused_on_http11_only_and_two_always() {
+        assert_eq!(
+            problem(Version::HTTP_11, &HeaderMap::new()),
+            Some("missing Host header")
+        );
+        assert_eq!(problem(Version::HTTP_10, &HeaderMap::new()), None);
+        assert_eq!(
+            problem(Version::HTTP_10, &headers(&[b"a", b"a"])),
+            Some("more than one Host header")
+        );
+    }
+}
