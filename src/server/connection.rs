@@ -92,6 +92,7 @@ pub(super) async fn serve(
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "could not set TCP_NODELAY");
     }
+    super::io::cap_unsent_bytes(&stream);
     let sniffed = tokio::select! {
         biased;
         () = graceful.cancelled() => return,
