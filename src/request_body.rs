@@ -232,7 +232,9 @@ impl http_body::Body for RequestBody {
         let this = self.get_mut();
         let polled = match &mut this.inner {
             BodyInner::Empty => return Poll::Ready(None),
-            BodyInner::TimedOut(after) => return Poll::Ready(Some(Err(BodyTimedOut(*after).into()))),
+            BodyInner::TimedOut(after) => {
+                return Poll::Ready(Some(Err(BodyTimedOut(*after).into())));
+            }
             BodyInner::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
             BodyInner::Boxed(body) => Pin::new(body).poll_frame(cx),
         };
@@ -274,10 +276,12 @@ impl Stream for RequestBody {
         loop {
             return match std::task::ready!(self.as_mut().poll_frame(cx)) {
                 None => Poll::Ready(None),
-                Some(Err(error)) => Poll::Ready(Some(Err(match error.downcast::<BodyTimedOut>() {
-                    Ok(timed_out) => BodyError::TimedOut { after: timed_out.0 },
-                    Err(error) => BodyError::Read(error),
-                }))),
+                Some(Err(error)) => {
+                    Poll::Ready(Some(Err(match error.downcast::<BodyTimedOut>() {
+                        Ok(timed_out) => BodyError::TimedOut { after: timed_out.0 },
+                        Err(error) => BodyError::Read(error),
+                    })))
+                }
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(data) => Poll::Ready(Some(Ok(data))),
                     Err(_trailers) => continue,
@@ -286,4 +290,3 @@ impl Stream for RequestBody {
         }
     }
 }
-

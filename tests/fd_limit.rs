@@ -35,7 +35,12 @@ fn cpu_time(stat: &mut std::fs::File) -> Duration {
     let mut stat_text = String::new();
     stat.read_to_string(&mut stat_text).unwrap();
     let stat = stat_text;
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
 }
@@ -139,7 +144,10 @@ async fn serve_raises_the_open_file_limit_and_rides_out_running_out_of_descripto
     drop(flood);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !hello(server.addr).await {
-        assert!(Instant::now() < deadline, "not serving 10 s after the flood left");
+        assert!(
+            Instant::now() < deadline,
+            "not serving 10 s after the flood left"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     server.stop().await.unwrap();

@@ -421,8 +421,16 @@ async fn a_missing_repeated_or_invalid_host_gets_400_while_absolute_form_targets
             400,
             "more than one Host header",
         ),
-        ("GET / HTTP/1.1\r\nhost: a b/c\r\n\r\n", 400, "invalid Host header"),
-        ("GET / HTTP/1.1\r\nhost: me@a\r\n\r\n", 400, "invalid Host header"),
+        (
+            "GET / HTTP/1.1\r\nhost: a b/c\r\n\r\n",
+            400,
+            "invalid Host header",
+        ),
+        (
+            "GET / HTTP/1.1\r\nhost: me@a\r\n\r\n",
+            400,
+            "invalid Host header",
+        ),
         (
             "GET http://example.com/items/7 HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n",
             200,

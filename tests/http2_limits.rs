@@ -87,7 +87,10 @@ async fn never_read_http2_streams_stop_producing_at_the_connection_send_budget()
         produced > 0 && produced < 2 * 1024 * 1024,
         "{produced} bytes produced for a client that reads nothing"
     );
-    assert_eq!(client().get(server.url("/")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client().get(server.url("/")).send().await.unwrap().status(),
+        200
+    );
     drop(socket);
 }
 
@@ -232,12 +235,14 @@ async fn max_connections_counts_upgraded_websockets() {
     use bareasgi::ws::{WebSocket, WebSocketRequest};
     let mut app = app();
     app.max_connections(Some(1));
-    app.ws_router
-        .add("/ws", |_req: WebSocketRequest, mut ws: WebSocket| async move {
+    app.ws_router.add(
+        "/ws",
+        |_req: WebSocketRequest, mut ws: WebSocket| async move {
             ws.accept(None, ()).await?;
             while !matches!(ws.receive().await?, bareasgi::ws::Message::Close { .. }) {}
             Ok::<_, bareasgi::ws::WebSocketError>(())
-        });
+        },
+    );
     let server = TestServer::start(app).await;
     let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
         .await

@@ -288,7 +288,8 @@ async fn a_last_event_id_in_utf8_comes_back_as_sent() {
             format!("{:?}", req.last_event_id())
         });
     let server = TestServer::start(app).await;
-    let mut request = b"GET /id HTTP/1.1\r\nhost: x\r\nconnection: close\r\nlast-event-id: ".to_vec();
+    let mut request =
+        b"GET /id HTTP/1.1\r\nhost: x\r\nconnection: close\r\nlast-event-id: ".to_vec();
     request.extend("événement-7 ✓".as_bytes());
     request.extend(b"\r\n\r\n");
     let reply = common::raw(server.addr, &request).await;

@@ -60,10 +60,7 @@ async fn a_request_body_that_stops_coming_gets_408_and_the_connection_closes() {
     let reply = read_until_close(&mut socket, Duration::from_secs(10)).await;
     let elapsed = started.elapsed();
     assert_eq!(status_of(&reply), 408, "{reply}");
-    assert!(
-        reply.contains("no request body data for 500ms"),
-        "{reply}"
-    );
+    assert!(reply.contains("no request body data for 500ms"), "{reply}");
     assert!(
         elapsed >= Duration::from_millis(450) && elapsed < Duration::from_secs(5),
         "answered and closed after {elapsed:?}"
@@ -73,7 +70,10 @@ async fn a_request_body_that_stops_coming_gets_408_and_the_connection_closes() {
         Err("the client sent no request body data for 500ms".to_owned()),
         "the handler sees why"
     );
-    assert_eq!(client().get(server.url("/")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client().get(server.url("/")).send().await.unwrap().status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -196,16 +196,14 @@ async fn read_slowly(server: &TestServer, path: &str, burst: usize, pause: Durat
             next_pause = received.len() + burst;
         }
         let want = buffer.len().min(next_pause - received.len());
-        let read = match tokio::time::timeout(
-            Duration::from_secs(10),
-            socket.read(&mut buffer[..want]),
-        )
-        .await
-        {
-            Ok(Ok(0) | Err(_)) => break,
-            Ok(Ok(read)) => read,
-            Err(_) => panic!("nothing to read for 10 s"),
-        };
+        let read =
+            match tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buffer[..want]))
+                .await
+            {
+                Ok(Ok(0) | Err(_)) => break,
+                Ok(Ok(read)) => read,
+                Err(_) => panic!("nothing to read for 10 s"),
+            };
         received.extend_from_slice(&buffer[..read]);
         if head_end.is_none() {
             head_end = received
@@ -234,7 +232,10 @@ async fn a_slow_but_steady_reader_gets_every_byte_of_a_buffered_or_streamed_body
     let buffered = read_slowly(&server, "/big", 256 * 1024, Duration::from_millis(50)).await;
     assert_eq!(buffered, BIG, "buffered body");
     let streamed = read_slowly(&server, "/streamed", 256 * 1024, Duration::from_millis(50)).await;
-    assert!(streamed >= BIG, "streamed body: {streamed} bytes with framing");
+    assert!(
+        streamed >= BIG,
+        "streamed body: {streamed} bytes with framing"
+    );
 }
 
 #[tokio::test]
@@ -296,7 +297,10 @@ async fn a_client_that_reads_nothing_is_disconnected_at_the_write_stall_timeout(
         .await
         .expect("the connection is still open")
         .ok();
-    assert_eq!(client().get(server.url("/")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client().get(server.url("/")).send().await.unwrap().status(),
+        200
+    );
 }
 
 #[tokio::test]

@@ -12,11 +12,11 @@
 //! the idle timeout (HTTP/1.1: the header-read timeout; HTTP/2, with GOAWAY: its own, which
 //! defaults to the same) and when its client reads nothing for the write-stall timeout.
 
+use std::future::Ready;
 use std::io;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::future::Ready;
 use std::time::Duration;
 
 use futures_util::future::Either;
@@ -72,7 +72,9 @@ impl Protocols {
             http1,
             http2,
             header_read_timeout: limits.header_read_timeout,
-            http2_idle_timeout: http2_limits.idle_timeout.unwrap_or(limits.header_read_timeout),
+            http2_idle_timeout: http2_limits
+                .idle_timeout
+                .unwrap_or(limits.header_read_timeout),
             write_stall_timeout: limits.write_stall_timeout,
             http2_connection_send_buffer: http2_limits.connection_send_buffer,
         }
@@ -205,7 +207,10 @@ struct Watch {
 impl Watch {
     fn sample(&self) -> Sample {
         let mut sample = self.activity.sample();
-        sample.open |= self.unsent.as_ref().is_some_and(|unsent| unsent.has_unsent());
+        sample.open |= self
+            .unsent
+            .as_ref()
+            .is_some_and(|unsent| unsent.has_unsent());
         sample
     }
 }
@@ -283,9 +288,7 @@ async fn drive<C: Connection>(
                 }
             }
         }
-        timer
-            .signal_mut()
-            .reset(tokio::time::Instant::now() + next);
+        timer.signal_mut().reset(tokio::time::Instant::now() + next);
         timer.poll_now(cx);
         Poll::Pending
     })

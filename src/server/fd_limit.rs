@@ -20,7 +20,11 @@ pub(super) fn raise_open_file_limit() {
         let before = rlimit::Resource::NOFILE.get_soft();
         match rlimit::increase_nofile_limit(u64::MAX) {
             Ok(now) if before.as_ref().is_ok_and(|&before| before < now) => {
-                tracing::debug!(from = before.unwrap_or(0), to = now, "raised the open-file limit");
+                tracing::debug!(
+                    from = before.unwrap_or(0),
+                    to = now,
+                    "raised the open-file limit"
+                );
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot raise the open-file limit"),
@@ -105,7 +109,12 @@ mod tests {
 
     #[test]
     fn out_of_files_is_recognised() {
-        assert_eq!(is_out_of_files(&io::Error::from_raw_os_error(24)), cfg!(unix));
-        assert!(!is_out_of_files(&io::Error::from(io::ErrorKind::ConnectionReset)));
+        assert_eq!(
+            is_out_of_files(&io::Error::from_raw_os_error(24)),
+            cfg!(unix)
+        );
+        assert!(!is_out_of_files(&io::Error::from(
+            io::ErrorKind::ConnectionReset
+        )));
     }
 }

@@ -28,7 +28,10 @@ pub(super) fn bad_request(problem: &'static str) -> Response<Body> {
     let mut response = Response::new(Body::from(format!("Bad Request: {problem}")));
     *response.status_mut() = StatusCode::BAD_REQUEST;
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     headers.insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }

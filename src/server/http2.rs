@@ -209,9 +209,16 @@ mod tests {
         assert!(budget.poll_room(&mut cx).is_ready());
         let first = budget.charge(Bytes::from(vec![1u8; 60]));
         let second = budget.charge(Bytes::from(vec![2u8; 60]));
-        assert_eq!(&first[..], &[1u8; 60][..], "the chunk's bytes are unchanged");
+        assert_eq!(
+            &first[..],
+            &[1u8; 60][..],
+            "the chunk's bytes are unchanged"
+        );
         assert!(budget.has_unsent());
-        assert!(budget.poll_room(&mut cx).is_pending(), "120 of 100 bytes unsent");
+        assert!(
+            budget.poll_room(&mut cx).is_pending(),
+            "120 of 100 bytes unsent"
+        );
         // h2 splits a chunk into frames: the charge lasts until the last piece goes.
         let mut rest = first.clone();
         let piece = rest.split_to(30);
@@ -219,7 +226,11 @@ mod tests {
         drop(rest);
         assert_eq!(counter.0.load(Ordering::SeqCst), 0);
         drop(piece);
-        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "woken once under the budget");
+        assert_eq!(
+            counter.0.load(Ordering::SeqCst),
+            1,
+            "woken once under the budget"
+        );
         assert!(budget.poll_room(&mut cx).is_ready());
         drop(second);
         assert!(!budget.has_unsent());

@@ -51,11 +51,7 @@ pub(super) struct Metered<IO> {
 }
 
 impl<IO> Metered<IO> {
-    pub(super) fn new(
-        io: IO,
-        activity: Arc<Activity>,
-        slot: Option<OwnedSemaphorePermit>,
-    ) -> Self {
+    pub(super) fn new(io: IO, activity: Arc<Activity>, slot: Option<OwnedSemaphorePermit>) -> Self {
         Self {
             io,
             activity,

@@ -36,7 +36,6 @@ use crate::response::{HttpResponse, IntoHeaders, IntoResponse};
 
 pub(super) type Stream = WebSocketStream<TokioIo<Upgraded>>;
 
-
 /// A WebSocket conversation: bareASGI's `WebSocket`.
 ///
 /// Call [`accept`](Self::accept) first (or [`reject`](Self::reject)); then

@@ -15,13 +15,13 @@ use hyper::upgrade::OnUpgrade;
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
+use super::closing::{Closing, close_frame};
 use super::error::WebSocketError;
 use super::handler::WsHandler;
 use super::handshake;
 use super::message::close_code;
 use super::request::WebSocketRequest;
 use super::runtime::WsRuntime;
-use super::closing::{Closing, close_frame};
 use super::socket::{Decision, State, Stream, WebSocket};
 use crate::error::BoxError;
 use crate::response::HttpResponse;
@@ -111,7 +111,12 @@ async fn run_and_close(
     if let Some(stream) = dropped.and_then(|mut receiver| receiver.try_recv().ok()) {
         match &outcome {
             Ok(Ok(())) => close(runtime, stream, close_code::NORMAL, ""),
-            _ => close(runtime, stream, close_code::INTERNAL_ERROR, "internal error"),
+            _ => close(
+                runtime,
+                stream,
+                close_code::INTERNAL_ERROR,
+                "internal error",
+            ),
         }
     }
     outcome

@@ -106,7 +106,8 @@ pub async fn read_frames(socket: &mut TcpStream, limit: Duration) -> (Vec<Frame>
 pub fn parse(mut bytes: &[u8]) -> Vec<Frame> {
     let mut frames = Vec::new();
     while bytes.len() >= 9 {
-        let length = usize::from(bytes[0]) << 16 | usize::from(bytes[1]) << 8 | usize::from(bytes[2]);
+        let length =
+            usize::from(bytes[0]) << 16 | usize::from(bytes[1]) << 8 | usize::from(bytes[2]);
         if bytes.len() < 9 + length {
             break;
         }
