@@ -140,6 +140,20 @@ impl AppService {
         }
     }
 
+    /// A response future that is already answered with `response` (the server's own
+    /// refusals, such as a bad `Host`, which no handler sees).
+    pub(crate) fn answer(&self, response: HttpResponse) -> ResponseFuture {
+        ResponseFuture {
+            state: State::Ready(Some(response)),
+            timeout: None,
+            is_head: false,
+            shared: self.shared.clone(),
+            in_flight: None,
+            span: tracing::Span::none(),
+            started: None,
+        }
+    }
+
     /// Starts answering: builds the [`HttpRequest`], runs the middlewares and the routed
     /// handler up to their first await, and returns the future of the rest.
     pub(crate) fn respond<B>(

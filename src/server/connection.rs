@@ -12,14 +12,12 @@
 //! the idle timeout (HTTP/1.1: the header-read timeout; HTTP/2, with GOAWAY: its own, which
 //! defaults to the same) and when its client reads nothing for the write-stall timeout.
 
-use std::future::Ready;
 use std::io;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::future::Either;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
@@ -306,17 +304,15 @@ struct Http1Service {
 impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Http1Service {
     type Response = hyper::Response<crate::Body>;
     type Error = std::convert::Infallible;
-    type Future = Either<crate::ResponseFuture, Ready<Result<Self::Response, Self::Error>>>;
+    type Future = crate::ResponseFuture;
 
     fn call(&self, request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         if let Some(problem) = host::problem(request.version(), request.headers()) {
             tracing::debug!(problem, "refused a request");
-            return Either::Right(std::future::ready(Ok(host::bad_request(problem))));
+            return self.app.answer(host::bad_request(problem));
         }
-        Either::Left(
-            self.app
-                .respond(request, Some(InFlight::start(&self.activity))),
-        )
+        self.app
+            .respond(request, Some(InFlight::start(&self.activity)))
     }
 }
 

@@ -5,10 +5,10 @@
 //! needs a valid `Host`; its value is then ignored, as the RFC says, and the target's path
 //! is routed as usual. HTTP/1.0 requests may omit `Host` (it did not exist yet).
 
-use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue};
-use http::{HeaderMap, Response, StatusCode, Version};
+use http::header::{CONNECTION, HOST, HeaderValue};
+use http::{HeaderMap, StatusCode, Version};
 
-use crate::body::Body;
+use crate::response::HttpResponse;
 
 /// Why a request's `Host` is refused.
 pub(super) fn problem(version: Version, headers: &HeaderMap) -> Option<&'static str> {
@@ -24,53 +24,84 @@ pub(super) fn problem(version: Version, headers: &HeaderMap) -> Option<&'static 
 
 /// The answer to a request refused for `problem`; the connection closes after it (a client
 /// that gets `Host` wrong is broken or probing).
-pub(super) fn bad_request(problem: &'static str) -> Response<Body> {
-    let mut response = Response::new(Body::from(format!("Bad Request: {problem}")));
-    *response.status_mut() = StatusCode::BAD_REQUEST;
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+pub(super) fn bad_request(problem: &'static str) -> HttpResponse {
+    let mut response =
+        HttpResponse::text(StatusCode::BAD_REQUEST, format!("Bad Request: {problem}"));
+    response
+        .headers
+        .insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }
 
 /// `uri-host [ ":" port ]` (RFC 3986): a registered name or IPv4 address, or an IP literal
 /// in brackets, and an optional port. Empty is valid (a target with an empty authority).
+#[inline]
 fn is_valid(host: &[u8]) -> bool {
-    let (name, port) = if let Some(rest) = host.strip_prefix(b"[") {
-        let Some(end) = rest.iter().position(|&byte| byte == b']') else {
-            return false;
-        };
-        let literal = &rest[..end];
-        let valid_literal = !literal.is_empty()
-            && literal
-                .iter()
-                .all(|&byte| byte.is_ascii_hexdigit() || b":.vV".contains(&byte));
-        if !valid_literal {
-            return false;
+    if host.first() == Some(&b'[') {
+        return is_valid_ip_literal(host);
+    }
+    // One pass: name bytes, then at most one `:` followed by digits only.
+    let mut in_port = false;
+    for &byte in host {
+        match CLASS[usize::from(byte)] {
+            DIGIT => {}
+            NAME if !in_port => {}
+            COLON if !in_port => in_port = true,
+            _ => return false,
         }
-        (&[][..], &rest[end + 1..])
-    } else {
-        match host.iter().position(|&byte| byte == b':') {
-            Some(colon) => (&host[..colon], &host[colon..]),
-            None => (host, &[][..]),
-        }
+    }
+    true
+}
+
+/// `[` IPv6 or IPvFuture `]`, then an optional port.
+fn is_valid_ip_literal(host: &[u8]) -> bool {
+    let rest = &host[1..];
+    let Some(end) = rest.iter().position(|&byte| byte == b']') else {
+        return false;
     };
-    let port_ok = match port {
+    let literal = &rest[..end];
+    let literal_ok = !literal.is_empty()
+        && literal
+            .iter()
+            .all(|&byte| byte.is_ascii_hexdigit() || b":.vV".contains(&byte));
+    let port_ok = match &rest[end + 1..] {
         [] => true,
         [b':', digits @ ..] => digits.iter().all(u8::is_ascii_digit),
         _ => false,
     };
-    port_ok && name.iter().all(|&byte| is_reg_name_byte(byte))
+    literal_ok && port_ok
 }
 
-/// unreserved / pct-encoded / sub-delims (RFC 3986 §3.2.2): letters, digits and
-/// `-._~%!$&'()*+,;=`.
-fn is_reg_name_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&byte)
-}
+const INVALID: u8 = 0;
+const NAME: u8 = 1;
+const DIGIT: u8 = 2;
+const COLON: u8 = 3;
+
+/// What each byte may be in `host[:port]`: a registered name or IPv4 address is made of
+/// unreserved / pct-encoded / sub-delims (RFC 3986 §3.2.2), that is letters, digits and
+/// `-._~%!$&'()*+,;=`; a port of digits. A table, because every HTTP/1.1 request's `Host`
+/// goes through it.
+const CLASS: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        if b.is_ascii_digit() {
+            table[byte] = DIGIT;
+        } else if b.is_ascii_alphabetic() {
+            table[byte] = NAME;
+        }
+        byte += 1;
+    }
+    let punctuation = b"-._~%!$&'()*+,;=";
+    let mut index = 0;
+    while index < punctuation.len() {
+        table[punctuation[index] as usize] = NAME;
+        index += 1;
+    }
+    table[b':' as usize] = COLON;
+    table
+};
 
 #[cfg(test)]
 mod tests {
