@@ -3,6 +3,13 @@
 //! Each accepted socket is served by [`connection::serve`]: HTTP/1.1 with keep-alive, or
 //! HTTP/2 when the client starts with the HTTP/2 preface (prior knowledge, no TLS).
 //!
+//! Every connection, stream and byte is bounded: one timer per connection closes it when
+//! idle or when its client reads nothing (`watchdog`, fed by `activity` and the metered
+//! socket of `io`); HTTP/2 connections have their streams capped and their unsent bytes
+//! budgeted (`http2`); HTTP/1.1 requests need a valid `Host` (`host`); `serve` raises the
+//! open-file limit and rides out running out of descriptors (`fd_limit`). Request bodies
+//! carry their own read timeout (`crate::request_body`).
+//!
 //! Shutdown: stop accepting; ask every connection to finish gracefully (HTTP/1.1 closes
 //! after the response in flight, HTTP/2 sends GOAWAY) and end the streams marked
 //! `end_on_shutdown`; after the shutdown timeout, drop whatever is still open.

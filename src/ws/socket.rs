@@ -172,7 +172,7 @@ impl Ending {
 impl WebSocket {
     /// Accepts the conversation: the client gets `101 Switching Protocols` with
     /// `subprotocol` (one the client offered, see
-    /// [`WebSocketRequest::subprotocols`]) and `headers` (`()` for none, or any of the
+    /// [`WebSocketRequest::subprotocols`](super::WebSocketRequest::subprotocols)) and `headers` (`()` for none, or any of the
     /// forms a response takes: `[("set-cookie", "a=b")]`, a `HeaderMap`, ...). Returns
     /// once the connection is a WebSocket.
     ///
