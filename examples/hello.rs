@@ -7,18 +7,16 @@
 
 use bareasgi::{Application, HttpRequest, IntoResponse};
 
+#[path = "support/serve.rs"]
+mod serve;
+
 async fn hello(_req: HttpRequest) -> impl IntoResponse {
     (200, [("content-type", "text/plain")], "Hello, World!")
 }
 
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(8000);
     let mut app = Application::new();
     app.http_router.add(["GET"], "/", hello);
-    println!("Listening on http://localhost:{port}");
-    app.serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app, 8000, "").await
 }

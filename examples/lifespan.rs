@@ -12,6 +12,9 @@ use std::time::Instant;
 
 use bareasgi::{Application, BoxError, HttpRequest, TypeMap};
 
+#[path = "support/serve.rs"]
+mod serve;
+
 /// State built at startup. A real service would open a database pool here.
 struct Stats {
     started: Instant,
@@ -44,16 +47,8 @@ async fn visits(req: HttpRequest) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9015);
     let mut app = Application::new();
     app.on_startup(startup).on_shutdown(shutdown);
     app.http_router.add(["GET"], "/visits", visits);
-    println!("Listening on http://localhost:{port}");
-    app.serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app, 9015, "").await
 }

@@ -14,6 +14,9 @@ use bareasgi::{Application, HttpRequest, HttpResponse, Next, make_middleware_cha
 use http::StatusCode;
 use http::header::{HeaderValue, WWW_AUTHENTICATE};
 
+#[path = "support/serve.rs"]
+mod serve;
+
 /// Who the authorization middleware let in, for the handler to read.
 struct User(String);
 
@@ -74,10 +77,5 @@ fn app() -> Application {
 
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9014);
-    println!("Listening on http://localhost:{port}");
-    app().serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app(), 9014, "").await
 }

@@ -12,6 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bareasgi::{Application, Body, HttpRequest, IntoResponse};
 use futures_util::stream;
 
+#[path = "support/serve.rs"]
+mod serve;
+
 async fn events(_req: HttpRequest) -> impl IntoResponse {
     let chunks = stream::unfold(0u64, |n| async move {
         if n > 0 {
@@ -32,12 +35,7 @@ async fn events(_req: HttpRequest) -> impl IntoResponse {
 
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9010);
     let mut app = Application::new();
     app.http_router.add(["GET"], "/events", events);
-    println!("Listening on http://localhost:{port}/events");
-    app.serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app, 9010, "/events").await
 }

@@ -1,25 +1,33 @@
-//! A chat over server-sent events: `POST /messages` with a text body fans out to every open
-//! `GET /events` stream through a tokio `broadcast` channel.
+//! A chat over server-sent events on the hub: `POST /messages` publishes the text body,
+//! every open `GET /events` stream receives it.
 //!
 //! ```text
-//! cargo run --example sse_chat               # PORT=9013 by default
+//! cargo run --example sse_chat                          # in-process hub, PORT=9013
+//! REDIS_URL=redis://127.0.0.1:6379/ PORT=9101 cargo run --features redis --example sse_chat
 //! ```
 //! Open <http://localhost:9013> in two tabs and type.
 //!
-//! Slow clients: the channel keeps the last `CAPACITY` messages. A client that falls further
-//! behind skips the messages it missed and receives a `missed` event saying how many, so a
-//! stalled client never makes the server hold an unbounded backlog.
+//! With `REDIS_URL` every instance publishes and subscribes through Redis, so several of them
+//! behind a load balancer (see `examples/deploy/`) make one chat; `REUSE_PORT=1` lets
+//! several share one port instead. Each message is an event with an id: a browser that
+//! reconnects (to any instance) sends `Last-Event-ID` and receives what it missed, from the
+//! hub's history. A browser too slow to keep up catches up from the history too; one that
+//! fell behind more than the history holds receives a `missed` event. While Redis is down,
+//! `POST /messages` answers `503` and the streams stay open.
 
-use bareasgi::sse::{Event, EventStream};
-use bareasgi::{Application, BodyError, HttpRequest, IntoResponse, text_writer};
-use futures_util::Stream;
-use futures_util::stream;
+use std::time::Duration;
+
+use bareasgi::hub::Hub;
+use bareasgi::sse::EventStream;
+use bareasgi::{Application, HttpRequest, HttpResponse, IntoResponse, text_writer};
 use http::StatusCode;
-use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
 
-/// How many messages a client may fall behind before it skips some.
-const CAPACITY: usize = 256;
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
+#[path = "support/serve.rs"]
+mod serve;
+
+/// The one topic of this chat.
+const TOPIC: &str = "chat";
 /// The longest message accepted.
 const MAX_MESSAGE: usize = 4 * 1024;
 
@@ -28,31 +36,35 @@ const PAGE: &str = r#"<!DOCTYPE html>
   <head><meta charset="utf-8"><title>SSE chat</title></head>
   <body>
     <h1>SSE chat</h1>
+    <p>Status: <span id="status">connecting...</span></p>
     <form id="form"><input id="text" autocomplete="off" autofocus><button>Send</button></form>
     <ul id="messages"></ul>
     <script>
       const list = document.getElementById("messages");
+      const status = document.getElementById("status");
       const add = (text) => {
         const item = document.createElement("li");
         item.textContent = text;
         list.appendChild(item);
       };
+      // EventSource reconnects by itself, sending the last id it saw as Last-Event-ID.
       const events = new EventSource("/events");
+      events.onopen = () => { status.textContent = "connected"; };
+      events.onerror = () => { status.textContent = "reconnecting..."; };
       events.onmessage = (event) => add(event.data);
       events.addEventListener("missed", (event) => add(`(missed ${event.data} messages)`));
       document.getElementById("form").onsubmit = async (submit) => {
         submit.preventDefault();
         const input = document.getElementById("text");
-        if (input.value) await fetch("/messages", { method: "POST", body: input.value });
-        input.value = "";
+        if (!input.value) return;
+        const response = await fetch("/messages", { method: "POST", body: input.value });
+        if (response.ok) input.value = "";
+        else add(`(not sent: ${response.status}, try again)`);
       };
     </script>
   </body>
 </html>
 "#;
-
-/// The channel every message goes through, kept in `app.info`.
-struct Room(broadcast::Sender<String>);
 
 async fn index(_req: HttpRequest) -> impl IntoResponse {
     (
@@ -62,45 +74,30 @@ async fn index(_req: HttpRequest) -> impl IntoResponse {
     )
 }
 
-async fn post_message(mut req: HttpRequest) -> Result<StatusCode, BodyError> {
-    let text = req.text().await?;
-    let room = req
-        .info
-        .get::<Room>()
-        .expect("the room is created with the app");
-    // No receiver is not an error: nobody is listening yet.
-    let _ = room.0.send(text);
-    Ok(StatusCode::NO_CONTENT)
+/// `201` with the message's id, `503` while the hub's Redis is unreachable.
+async fn post_message(mut req: HttpRequest) -> Result<impl IntoResponse, HttpResponse> {
+    let text = req.text().await.map_err(IntoResponse::into_response)?;
+    let hub = req.info.get::<Hub>().expect("the hub is set up in app()");
+    let id = hub
+        .publish(TOPIC, text)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok((StatusCode::CREATED, id.to_string()))
 }
 
 async fn events(req: HttpRequest) -> EventStream {
-    let receiver = req
-        .info
-        .get::<Room>()
-        .expect("the room is created with the app")
-        .0
-        .subscribe();
-    EventStream::new(messages(receiver))
+    let hub = req.info.get::<Hub>().expect("the hub is set up in app()");
+    let mut subscription = hub.subscribe(TOPIC, req.last_event_id());
+    // Answer once the subscription's start is fixed, so a newcomer sees its own first
+    // message; if Redis is down, answer anyway: the stream starts when it is back.
+    let _ = tokio::time::timeout(Duration::from_secs(2), subscription.ready()).await;
+    EventStream::new(subscription)
 }
 
-/// The events a subscriber sees: each message, and a `missed` event when it lagged behind.
-pub fn messages(receiver: broadcast::Receiver<String>) -> impl Stream<Item = Event> + Send {
-    stream::unfold(receiver, |mut receiver| async move {
-        let event = match receiver.recv().await {
-            Ok(text) => Event::data(text),
-            Err(RecvError::Lagged(missed)) => Event::data(missed.to_string())
-                .event("missed")
-                .expect("a constant name"),
-            Err(RecvError::Closed) => return None,
-        };
-        Some((event, receiver))
-    })
-}
-
-/// The chat's routes, shared with the tests.
-pub fn app() -> Application {
+/// The chat's routes on `hub`, shared with the tests.
+pub fn app(hub: Hub) -> Application {
     let mut app = Application::new();
-    app.info.insert(Room(broadcast::channel(CAPACITY).0));
+    app.info.insert(hub);
     app.body_limit(MAX_MESSAGE);
     app.http_router.add(["GET"], "/", index);
     app.http_router.add(["POST"], "/messages", post_message);
@@ -108,13 +105,24 @@ pub fn app() -> Application {
     app
 }
 
-#[allow(dead_code)] // the tests that include this file use `app` and `messages`
+/// Redis if `REDIS_URL` is set (with the `redis` feature), the in-process hub otherwise.
+#[cfg(not(test))]
+fn hub_from_env() -> Hub {
+    match std::env::var("REDIS_URL") {
+        #[cfg(feature = "redis")]
+        Ok(url) => Hub::redis(&url).unwrap_or_else(|error| panic!("REDIS_URL={url}: {error}")),
+        #[cfg(not(feature = "redis"))]
+        Ok(_) => panic!("REDIS_URL needs the `redis` feature: cargo run --features redis ..."),
+        Err(_) => Hub::memory(),
+    }
+}
+
+#[cfg(not(test))] // the tests that include this file use `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9013);
-    println!("Listening on http://localhost:{port}");
-    app().serve(format!("127.0.0.1:{port}")).await
+    let hub = hub_from_env();
+    eprintln!("hub: {hub:?}");
+    let mut app = app(hub);
+    app.reuse_port(std::env::var("REUSE_PORT").is_ok_and(|value| value == "1"));
+    serve::serve(app, 9013, "").await
 }

@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! cargo run --example sse_clock              # PORT=9009 by default
+//! TLS_CERT=cert.pem TLS_KEY=key.pem cargo run --features tls --example sse_clock
 //! ```
-//! Open <http://localhost:9009>. Each event is sent the moment it is produced (no "nudge"
+//! Open <http://localhost:9009> (or, with the certificate, <https://localhost:9009>: HTTP/2,
+//! see `support/serve.rs` for making one). Each event is sent the moment it is produced (no "nudge"
 //! comments), and when the tab closes the event stream is dropped.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,6 +14,10 @@ use bareasgi::sse::{Event, EventStream};
 use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 use futures_util::stream;
 use tokio::time::MissedTickBehavior;
+
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
+#[path = "support/serve.rs"]
+mod serve;
 
 const PAGE: &str = r#"<!DOCTYPE html>
 <html>
@@ -88,13 +94,8 @@ fn utc_now() -> String {
     )
 }
 
-#[allow(dead_code)] // the test that includes this file uses `app` only
+#[cfg(not(test))] // the test that includes this file uses `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9009);
-    println!("Listening on http://localhost:{port}");
-    app().serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app(), 9009, "").await
 }

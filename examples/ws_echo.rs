@@ -8,6 +8,10 @@
 use bareasgi::ws::{Message, WebSocket, WebSocketError, WebSocketRequest};
 use bareasgi::{Application, HttpRequest, IntoResponse, text_writer};
 
+#[cfg(not(test))] // the tests that include this file take its routes, and do not serve
+#[path = "support/serve.rs"]
+mod serve;
+
 const PAGE: &str = r#"<!DOCTYPE html>
 <html>
   <head>
@@ -74,13 +78,8 @@ pub fn app() -> Application {
     app
 }
 
-#[allow(dead_code)] // the tests that include this file use `app` only
+#[cfg(not(test))] // the tests that include this file use `app` only
 #[tokio::main]
 async fn main() -> Result<(), bareasgi::Error> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9011);
-    println!("Listening on http://localhost:{port}");
-    app().serve(format!("127.0.0.1:{port}")).await
+    serve::serve(app(), 9011, "").await
 }

@@ -28,8 +28,10 @@ use crate::error::Error;
 use crate::lifespan::LifespanHandler;
 use crate::middleware::Middleware;
 use crate::router::HttpRouter;
-use crate::server;
+use crate::server::{self, Transport};
 use crate::service::{AppService, Shared};
+#[cfg(feature = "tls")]
+use crate::tls::TlsConfig;
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
 use crate::ws::{WsMiddleware, WsRouter, WsRuntime};
@@ -65,6 +67,7 @@ pub(crate) struct Limits {
     pub(crate) max_connections: Option<usize>,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) listen_backlog: u32,
+    pub(crate) reuse_port: bool,
     #[cfg(feature = "ws")]
     pub(crate) ws_max_message_size: usize,
     pub(crate) body_read_timeout: Option<Duration>,
@@ -99,6 +102,7 @@ impl Default for Limits {
             max_connections: None,
             request_timeout: None,
             listen_backlog: 1024,
+            reuse_port: false,
             #[cfg(feature = "ws")]
             ws_max_message_size: 16 * 1024 * 1024,
             body_read_timeout: Some(Duration::from_secs(30)),
@@ -233,6 +237,15 @@ impl Application {
     /// `net.core.somaxconn`.
     pub fn listen_backlog(&mut self, backlog: u32) -> &mut Self {
         self.limits.listen_backlog = backlog;
+        self
+    }
+
+    /// Whether [`serve`](Self::serve) (and `serve_tls`) binds with `SO_REUSEPORT`, so that several processes
+    /// (each setting it) serve one port and the kernel spreads new connections among them:
+    /// instances of one application on one machine, or a new version started before the old
+    /// one stops. Unix only; elsewhere `serve` fails to bind when it is set. Default off.
+    pub fn reuse_port(&mut self, reuse: bool) -> &mut Self {
+        self.limits.reuse_port = reuse;
         self
     }
 
@@ -385,7 +398,7 @@ impl Application {
     /// # Errors
     /// When `addr` cannot be bound or a startup handler fails.
     pub async fn serve(self, addr: impl ToSocketAddrs + fmt::Display) -> Result<(), Error> {
-        let listener = server::bind(&addr, self.limits.listen_backlog)
+        let listener = server::bind(&addr, self.limits.listen_backlog, self.limits.reuse_port)
             .await
             .map_err(|e| Error::bind(addr.to_string(), e))?;
         self.serve_listener(listener).await
@@ -409,25 +422,108 @@ impl Application {
     /// # Errors
     /// When a startup handler fails; nothing has been accepted then.
     pub async fn serve_with_shutdown(
-        mut self,
+        self,
         listener: TcpListener,
         signal: impl Future<Output = ()> + Send,
     ) -> Result<(), Error> {
+        self.run(listener, Transport::Cleartext, signal).await
+    }
+
+    /// Binds `addr` (with the [`listen_backlog`](Self::listen_backlog)) and serves HTTPS
+    /// until Ctrl-C or SIGTERM, then shuts down gracefully. ALPN offers HTTP/2 and
+    /// HTTP/1.1; see [`crate::tls`].
+    ///
+    /// ```no_run
+    /// # async fn run(app: bareasgi::Application) -> Result<(), bareasgi::Error> {
+    /// use bareasgi::tls::TlsConfig;
+    ///
+    /// let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
+    /// app.serve_tls("0.0.0.0:8443", tls).await
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// When `addr` cannot be bound or a startup handler fails.
+    #[cfg(feature = "tls")]
+    pub async fn serve_tls(
+        self,
+        addr: impl ToSocketAddrs + fmt::Display,
+        tls: TlsConfig,
+    ) -> Result<(), Error> {
+        let listener = server::bind(&addr, self.limits.listen_backlog, self.limits.reuse_port)
+            .await
+            .map_err(|e| Error::bind(addr.to_string(), e))?;
+        self.serve_tls_listener(listener, tls).await
+    }
+
+    /// Serves HTTPS on a listener bound by the caller until Ctrl-C or SIGTERM.
+    ///
+    /// # Errors
+    /// When a startup handler fails.
+    #[cfg(feature = "tls")]
+    pub async fn serve_tls_listener(
+        self,
+        listener: TcpListener,
+        tls: TlsConfig,
+    ) -> Result<(), Error> {
+        self.serve_tls_with_shutdown(listener, tls, server::shutdown_signal())
+            .await
+    }
+
+    /// Serves HTTPS on `listener` until `signal` completes, then shuts down gracefully as
+    /// [`serve_with_shutdown`](Self::serve_with_shutdown) does. Keep a clone of `tls` to
+    /// [reload](TlsConfig::reload_from_pem_files) its certificate while serving.
+    ///
+    /// # Errors
+    /// When a startup handler fails; nothing has been accepted then.
+    #[cfg(feature = "tls")]
+    pub async fn serve_tls_with_shutdown(
+        self,
+        listener: TcpListener,
+        tls: TlsConfig,
+        signal: impl Future<Output = ()> + Send,
+    ) -> Result<(), Error> {
+        self.run(listener, Transport::Tls(tls), signal).await
+    }
+
+    async fn run(
+        mut self,
+        listener: TcpListener,
+        transport: Transport,
+        signal: impl Future<Output = ()> + Send,
+    ) -> Result<(), Error> {
+        self.run_startup().await?;
+        self.serve_started(listener, transport, signal).await;
+        Ok(())
+    }
+
+    /// Runs the startup handlers in order; the first failure stops them and is returned.
+    pub(crate) async fn run_startup(&mut self) -> Result<(), Error> {
         for (index, handler) in self.startup_handlers.iter().enumerate() {
             if let Err(error) = handler.call(&mut self.info).await {
                 tracing::error!(handler = index, %error, "startup handler failed; not serving");
                 return Err(Error::startup(index, error));
             }
         }
+        Ok(())
+    }
+
+    /// Serves `listener` (the startup handlers have run) until `signal`, drains, and runs
+    /// the shutdown handlers.
+    pub(crate) async fn serve_started(
+        self,
+        listener: TcpListener,
+        transport: Transport,
+        signal: impl Future<Output = ()> + Send,
+    ) {
         let (service, shutdown_handlers, limits) = self.split();
         let info = service.info();
-        server::run(listener, service, &limits, signal).await;
+        server::run(listener, transport, service, &limits, signal).await;
         for (index, handler) in shutdown_handlers.iter().enumerate() {
             if let Err(error) = handler.call(&info).await {
                 tracing::error!(handler = index, %error, "shutdown handler failed");
             }
         }
-        Ok(())
     }
 }
 

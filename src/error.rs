@@ -4,15 +4,15 @@
 //! ```
 //! use bareasgi::{HttpError, HttpRequest};
 //!
-//! async fn show(req: HttpRequest) -> Result<String, HttpError> {
-//!     let id: u32 = req
-//!         .matches
-//!         .parse("id")
-//!         .map_err(|_| HttpError::bad_request("id must be a number"))?;
+//! async fn show(mut req: HttpRequest) -> Result<String, HttpError> {
+//!     // Every request error converts with `?`, keeping its status: a capture that does not
+//!     // parse is a 400, a body over the limit a 413.
+//!     let id: u32 = req.matches.parse("id")?;
+//!     let note = req.text().await?;
 //!     if id == 0 {
 //!         return Err(HttpError::not_found("no such item"));
 //!     }
-//!     Ok(format!("item {id}"))
+//!     Ok(format!("item {id}: {note}"))
 //! }
 //! ```
 
@@ -41,6 +41,8 @@ pub struct Error {
 enum Kind {
     Bind(String),
     Startup(usize),
+    #[cfg(feature = "tls")]
+    Tls,
 }
 
 impl Error {
@@ -56,6 +58,14 @@ impl Error {
             kind: Kind::Startup(index),
             source: Some(source),
         }
+    }
+
+    /// A TLS certificate or key could not be loaded (see
+    /// [`TlsError`](crate::tls::TlsError), the [`source`](std::error::Error::source)).
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        matches!(self.kind, Kind::Tls)
     }
 
     /// The listening address could not be resolved or bound.
@@ -85,6 +95,8 @@ impl fmt::Display for Error {
         match &self.kind {
             Kind::Bind(addr) => write!(f, "cannot listen on {addr}")?,
             Kind::Startup(index) => write!(f, "startup handler #{index} failed")?,
+            #[cfg(feature = "tls")]
+            Kind::Tls => f.write_str("TLS configuration")?,
         }
         // The cause is part of the message so that `main` returning this error says why.
         if let Some(source) = &self.source {
@@ -97,6 +109,17 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source.as_deref().map(|e| e as _)
+    }
+}
+
+/// So that `TlsConfig::from_pem_files(..)?` works in a `main` returning this error.
+#[cfg(feature = "tls")]
+impl From<crate::tls::TlsError> for Error {
+    fn from(error: crate::tls::TlsError) -> Self {
+        Self {
+            kind: Kind::Tls,
+            source: Some(error.into()),
+        }
     }
 }
 

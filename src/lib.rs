@@ -41,30 +41,64 @@
 //! The pieces, one module each: [`router`] (patterns and precedence), [`handler`],
 //! [`request`], [`response`], [`body`], [`sse`] (server-sent events), [`middleware`],
 //! [`lifespan`], [`app`] (the [`Application`] and its limits), [`service`] (the
-//! application as a hyper `Service`) and, with the default `ws` feature, `ws`
-//! (WebSockets: `app.ws_router`).
+//! application as a hyper `Service`), [`hub`] (publish/subscribe with replay, in-process or
+//! through Redis), and behind Cargo features:
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `ws` | on | `ws`: WebSockets, `app.ws_router` |
+//! | `json` | on | `req.json()`, the `Json` response, `Event::json_data` |
+//! | `query`, `form` | on | `urlencoded`: `req.query_as()`, `req.form()` |
+//! | `cookies` | on | `cookies`: `req.cookie()`, `set_cookie`, signed and private cookies; `cookie` re-exported |
+//! | `test` | on | `test`: `TestClient`, the way to test an application |
+//! | `multipart` | off | `multipart`: `req.multipart()`, streamed uploads |
+//! | `tls` | off | `tls`: HTTPS with HTTP/2, `app.serve_tls` |
+//! | `redis` | off | `Hub::redis`: the [`hub`] through Redis, for several instances |
 
 pub mod app;
 pub mod body;
+#[cfg(feature = "cookies")]
+pub mod cookies;
 pub mod error;
 pub mod handler;
+pub mod hub;
+#[cfg(feature = "json")]
+pub mod json;
 pub mod lifespan;
 pub mod middleware;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 pub mod request;
-mod request_body;
 pub mod response;
 pub mod router;
 mod server;
 pub mod service;
 pub mod sse;
+#[cfg(feature = "test")]
+pub mod test;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod typemap;
+#[cfg(any(feature = "query", feature = "form"))]
+pub mod urlencoded;
 #[cfg(feature = "ws")]
 pub mod ws;
+
+/// The `http` crate, whose types (`Method`, `StatusCode`, `HeaderMap`, `Uri`, `Request`) are
+/// in this crate's API: `use bareasgi::http::StatusCode;` without adding it to `Cargo.toml`.
+pub use http;
+
+/// The `cookie` crate (feature `cookies`): [`Cookie`](cookie::Cookie) and its builder,
+/// [`Key`](cookie::Key) for signed and private cookies. See [`cookies`].
+#[cfg(feature = "cookies")]
+pub use cookie;
 
 pub use app::Application;
 pub use body::{Body, bytes_writer, text_writer};
 pub use error::{BoxError, Error, HttpError};
 pub use handler::{BoxFuture, Handler};
+#[cfg(feature = "json")]
+pub use json::Json;
 pub use lifespan::LifespanHandler;
 pub use middleware::{Middleware, MiddlewareChain, Next, make_middleware_chain};
 pub use request::{BodyError, HttpRequest, MatchError, Matches, RequestBody};
@@ -72,6 +106,10 @@ pub use response::{HttpResponse, IntoHeaders, IntoResponse, IntoStatus};
 pub use router::{HttpRouter, Resolution, RouteError};
 pub use service::{AppService, ResponseFuture};
 pub use typemap::TypeMap;
+#[cfg(feature = "form")]
+pub use urlencoded::FormError;
+#[cfg(feature = "query")]
+pub use urlencoded::QueryError;
 
 /// The text of a caught panic, for the log line.
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
@@ -82,7 +120,18 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(a panic without a message)")
 }
 
-/// The README's examples, compiled as doc tests so that it stays true.
+/// The README's examples, compiled as doc tests so that it stays true (with every feature
+/// the README shows on; `.ci/run` also builds them in a fresh crate, as a user would).
 #[doc = include_str!("../README.md")]
-#[cfg(doctest)]
+#[cfg(all(
+    doctest,
+    feature = "ws",
+    feature = "json",
+    feature = "query",
+    feature = "form",
+    feature = "cookies",
+    feature = "test",
+    feature = "multipart",
+    feature = "tls"
+))]
 pub struct ReadmeDoctests;

@@ -7,7 +7,7 @@
 //! ```
 //! use std::time::Instant;
 //! use bareasgi::{Application, HttpRequest, HttpResponse, Next, make_middleware_chain};
-//! use http::StatusCode;
+//! use bareasgi::http::StatusCode;
 //!
 //! async fn timing(req: HttpRequest, next: Next) -> HttpResponse {
 //!     let start = Instant::now();

@@ -187,7 +187,7 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
 }
 
 /// The status, or `None` after logging why it is not one (the caller answers 500).
-fn checked_status(status: impl IntoStatus) -> Option<StatusCode> {
+pub(crate) fn checked_status(status: impl IntoStatus) -> Option<StatusCode> {
     status
         .into_status()
         .inspect_err(|invalid| tracing::error!(%invalid, "handler returned an invalid status; answering 500"))
@@ -216,21 +216,24 @@ impl<S: IntoStatus, B: Into<Body>> IntoResponse for (S, B) {
     }
 }
 
+/// The headers, or `None` after logging which one is invalid (the caller answers 500).
+pub(crate) fn checked_headers(headers: impl IntoHeaders) -> Option<HeaderMap> {
+    headers
+        .into_headers()
+        .inspect_err(|invalid| tracing::error!(%invalid, "handler returned an invalid header; answering 500"))
+        .ok()
+}
+
 impl<S: IntoStatus, H: IntoHeaders, B: Into<Body>> IntoResponse for (S, H, B) {
     fn into_response(self) -> HttpResponse {
-        let Some(status) = checked_status(self.0) else {
+        let (Some(status), Some(headers)) = (checked_status(self.0), checked_headers(self.1))
+        else {
             return HttpResponse::internal_server_error();
         };
-        match self.1.into_headers() {
-            Ok(headers) => HttpResponse {
-                status,
-                headers,
-                body: self.2.into(),
-            },
-            Err(invalid) => {
-                tracing::error!(%invalid, "handler returned an invalid header; answering 500");
-                HttpResponse::internal_server_error()
-            }
+        HttpResponse {
+            status,
+            headers,
+            body: self.2.into(),
         }
     }
 }

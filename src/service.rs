@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use bareasgi::Application;
-//! use http::Request;
+//! use bareasgi::http::Request;
 //! use http_body_util::{BodyExt, Empty};
 //! use hyper::service::Service;
 //!

@@ -299,14 +299,26 @@ impl Default for KeepAlive {
     }
 }
 
-/// An item of an event stream: an [`Event`], or a `Result` of one (an `Err` ends the
-/// response abruptly, and is logged).
+/// An item of an event stream: an [`Event`], a [`hub::Event`](crate::hub::Event), or a
+/// `Result` of one (an `Err` ends the response abruptly, and is logged).
 pub trait IntoEvent {
     /// The event, or why the stream failed.
     ///
     /// # Errors
     /// The stream's own error.
     fn into_event(self) -> Result<Event, BoxError>;
+
+    /// The event's bytes on the wire. An item sent to many streams at once overrides this
+    /// to hand every stream one shared encoding instead of encoding it for each.
+    ///
+    /// # Errors
+    /// The stream's own error.
+    fn into_frame(self) -> Result<Bytes, BoxError>
+    where
+        Self: Sized,
+    {
+        self.into_event().map(|event| event.encode())
+    }
 }
 
 impl IntoEvent for Event {
@@ -315,13 +327,17 @@ impl IntoEvent for Event {
     }
 }
 
-impl<E: Into<BoxError>> IntoEvent for Result<Event, E> {
+impl<T: IntoEvent, E: Into<BoxError>> IntoEvent for Result<T, E> {
     fn into_event(self) -> Result<Event, BoxError> {
-        self.map_err(Into::into)
+        self.map_err(Into::into)?.into_event()
+    }
+
+    fn into_frame(self) -> Result<Bytes, BoxError> {
+        self.map_err(Into::into)?.into_frame()
     }
 }
 
-type EventItems = Pin<Box<dyn Stream<Item = Result<Event, BoxError>> + Send>>;
+type EventItems = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
 
 /// A `text/event-stream` response made from a stream of events; return it from a handler.
 ///
@@ -341,7 +357,7 @@ impl EventStream {
     {
         use futures_util::StreamExt;
         Self {
-            events: Box::pin(events.map(IntoEvent::into_event)),
+            events: Box::pin(events.map(IntoEvent::into_frame)),
             keep_alive: Some(KeepAlive::new()),
         }
     }
@@ -414,7 +430,7 @@ impl Stream for Frames {
                 if let (Some(timer), Some(keep_alive)) = (&mut this.timer, &this.keep_alive) {
                     timer.as_mut().reset(Instant::now() + keep_alive.interval);
                 }
-                return Poll::Ready(Some(event.map(|event| event.encode())));
+                return Poll::Ready(Some(event));
             }
             Poll::Ready(None) => return Poll::Ready(None),
             Poll::Pending => {}

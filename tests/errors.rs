@@ -200,3 +200,40 @@ async fn a_panicking_stream_ends_its_connection_and_the_server_keeps_serving() {
         "ok"
     );
 }
+
+/// Every request error converts into `HttpError` with `?`, keeping its status.
+#[cfg(feature = "query")]
+#[tokio::test]
+async fn request_errors_convert_into_http_error_with_question_mark() {
+    #[derive(serde::Deserialize)]
+    struct Scale {
+        by: Option<u32>,
+    }
+    async fn scaled(mut req: HttpRequest) -> Result<String, HttpError> {
+        let a: u8 = req.matches.parse("a")?; // MatchError: 400
+        let scale: Scale = req.query_as()?; // QueryError: 400
+        let body = req.text().await?; // BodyError: 413 over the limit
+        Ok((u32::from(a) * scale.by.unwrap_or(1) + body.len() as u32).to_string())
+    }
+    let mut app = Application::new();
+    app.body_limit(4);
+    app.http_router.add(["POST"], "/scaled/{a:int}", scaled);
+    let server = TestServer::start(app).await;
+    let post = |path: &str, body: &'static str| client().post(server.url(path)).body(body).send();
+    let not_a_u8 = post("/scaled/300", "").await.unwrap();
+    assert_eq!(not_a_u8.status(), 400);
+    assert_eq!(
+        not_a_u8.text().await.unwrap(),
+        "path parameter \"a\" = \"300\" is not a valid u8"
+    );
+    let too_large = post("/scaled/3", "12345").await.unwrap();
+    assert_eq!(too_large.status(), 413);
+    let bad_query = post("/scaled/3?by=many", "").await.unwrap();
+    assert_eq!(bad_query.status(), 400);
+    assert_eq!(
+        bad_query.text().await.unwrap(),
+        "invalid query string: by: invalid digit found in string"
+    );
+    let fine = post("/scaled/3?by=2", "xy").await.unwrap();
+    assert_eq!(fine.text().await.unwrap(), "8");
+}

@@ -1,12 +1,14 @@
 //! Lifespan handlers, shared info, and their order around serving.
+#![cfg(feature = "test")]
 
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bareasgi::test::TestClient;
 use bareasgi::{Application, BoxError, HttpRequest, TypeMap};
-use common::{TestServer, client};
+use common::TestServer;
 use tokio::net::{TcpListener, TcpStream};
 
 struct Counter(AtomicUsize);
@@ -65,31 +67,13 @@ async fn startup_fills_info_handlers_share_it_and_shutdown_runs_after_draining()
         .on_shutdown(report);
     app.on_shutdown(|_info: &TypeMap| async { Ok::<(), std::io::Error>(()) });
     app.http_router.add(["GET"], "/count", count);
-    let server = TestServer::start(app).await;
-    assert_eq!(
-        client()
-            .get(server.url("/count"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "1"
-    );
-    assert_eq!(
-        client()
-            .get(server.url("/count"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "2"
-    );
+    // The TestClient runs the startup handlers before it returns, as `serve` does before
+    // it accepts.
+    let client = TestClient::new(app);
     assert_eq!(*log.lock().unwrap(), ["startup 1", "startup 2"]);
-    server.stop().await.unwrap();
+    assert_eq!(client.get("/count").await.text().await, "1");
+    assert_eq!(client.get("/count").await.text().await, "2");
+    client.shutdown().await;
     assert_eq!(
         *log.lock().unwrap(),
         ["startup 1", "startup 2", "shutdown saw 2"]

@@ -1,10 +1,12 @@
 //! Middleware: order, short-circuit, request and response rewriting, 404s, per-route chains.
+#![cfg(feature = "test")]
 
 mod common;
 
 use std::sync::{Arc, Mutex};
 
 use bareasgi::BoxFuture;
+use bareasgi::test::TestClient;
 use bareasgi::{
     Application, Body, HttpRequest, HttpResponse, Middleware, Next, make_middleware_chain,
 };
@@ -50,39 +52,20 @@ async fn the_first_added_is_outermost_and_runs_for_404_too() {
         handler_log.lock().unwrap().push("handler".into());
         async { "ok" }
     });
-    let server = TestServer::start(app).await;
-    assert_eq!(
-        client().get(server.url("/")).send().await.unwrap().status(),
-        200
-    );
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/").await.status(), 200);
     assert_eq!(
         *log.lock().unwrap(),
         ["outer in", "inner in", "handler", "inner out", "outer out"]
     );
     log.lock().unwrap().clear();
-    assert_eq!(
-        client()
-            .get(server.url("/missing"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(client.get("/missing").await.status(), 404);
     assert_eq!(
         *log.lock().unwrap(),
         ["outer in", "inner in", "inner out", "outer out"]
     );
     log.lock().unwrap().clear();
-    assert_eq!(
-        client()
-            .delete(server.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        405
-    );
+    assert_eq!(client.delete("/").await.status(), 405);
     assert_eq!(log.lock().unwrap().len(), 4, "middlewares also see 405s");
 }
 

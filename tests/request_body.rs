@@ -1,10 +1,12 @@
 //! Reading request bodies: helpers, the size limit (413, never a truncation), broken bodies.
+#![cfg(feature = "test")]
 
 mod common;
 
 use std::time::Duration;
 
-use bareasgi::{Application, BodyError, HttpError, HttpRequest};
+use bareasgi::test::TestClient;
+use bareasgi::{Application, Body, BodyError, HttpError, HttpRequest};
 use common::{TestServer, client, raw, status_of};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
@@ -48,23 +50,13 @@ fn app(limit: usize) -> Application {
 
 #[tokio::test]
 async fn text_and_bytes_read_the_whole_body() {
-    let server = TestServer::start(app(1024)).await;
-    let response = client()
-        .post(server.url("/text"))
-        .body("héllo")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.text().await.unwrap(), "6 bytes: héllo");
+    let client = TestClient::new(app(1024));
+    let response = client.post("/text").body("héllo").await;
+    assert_eq!(response.text().await, "6 bytes: héllo");
     // A chunked body of several pieces is put together.
-    let pieces = futures_util::stream::iter(["ab", "cd", "ef"].map(Ok::<_, std::io::Error>));
-    let response = client()
-        .post(server.url("/len"))
-        .body(reqwest::Body::wrap_stream(pieces))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.text().await.unwrap(), "6");
+    let pieces = futures_util::stream::iter(["ab", "cd", "ef"]);
+    let response = client.post("/len").body(Body::from_stream(pieces)).await;
+    assert_eq!(response.text().await, "6");
 }
 
 #[tokio::test]
@@ -121,30 +113,17 @@ async fn a_chunked_body_over_the_limit_is_413_not_truncated() {
 
 #[tokio::test]
 async fn a_handler_may_raise_the_limit_for_its_route() {
-    let server = TestServer::start(app(10)).await;
-    let response = client()
-        .post(server.url("/upload"))
-        .body(vec![0u8; 5000])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.text().await.unwrap(), "5000");
+    let client = TestClient::new(app(10));
+    let response = client.post("/upload").body(vec![0u8; 5000]).await;
+    assert_eq!(response.text().await, "5000");
 }
 
 #[tokio::test]
 async fn invalid_utf8_is_400() {
-    let server = TestServer::start(app(1024)).await;
-    let response = client()
-        .post(server.url("/text"))
-        .body(vec![0xff, 0xfe])
-        .send()
-        .await
-        .unwrap();
+    let client = TestClient::new(app(1024));
+    let response = client.post("/text").body(vec![0xff, 0xfe]).await;
     assert_eq!(response.status(), 400);
-    assert_eq!(
-        response.text().await.unwrap(),
-        "request body is not valid UTF-8"
-    );
+    assert_eq!(response.text().await, "request body is not valid UTF-8");
 }
 
 #[tokio::test]

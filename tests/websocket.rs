@@ -1,12 +1,13 @@
 //! WebSockets over a real socket with a tokio-tungstenite client: echo, fragments, pings,
 //! close codes both ways, size limits, routing (unknown path, 426, 400), middleware,
 //! subprotocols, the handler's refusals, and shutdown.
-#![cfg(feature = "ws")]
+#![cfg(all(feature = "ws", feature = "test"))]
 
 mod common;
 
 use std::time::{Duration, Instant};
 
+use bareasgi::test::TestClient;
 use bareasgi::ws::{Message, WebSocket, WebSocketError, WebSocketRequest, WsNext, close_code};
 use bareasgi::{Application, HttpRequest, HttpResponse};
 use common::{TestServer, client, status_of};
@@ -138,23 +139,23 @@ async fn reported(closes: &mut mpsc::UnboundedReceiver<(u16, String)>) -> (u16, 
 async fn text_and_binary_echo_including_empty_frames() {
     let mut app = Application::new();
     app.ws_router.add("/echo", echo);
-    let server = TestServer::start(app).await;
-    let mut socket = connect(&server, "/echo").await;
+    let client = TestClient::new(app);
+    let mut socket = client.websocket("/echo").await;
     let messages = [
-        WsMessage::text("hello"),
-        WsMessage::text(""),
-        WsMessage::binary(vec![0u8, 1, 2, 255]),
+        Message::from("hello"),
+        Message::from(""),
+        Message::from(vec![0u8, 1, 2, 255]),
         // bareASGI reads an empty binary frame as text; it must stay binary.
-        WsMessage::binary(Vec::new()),
-        WsMessage::text("héllo ✓"),
+        Message::from(Vec::new()),
+        Message::from("héllo ✓"),
     ];
     for message in messages {
         socket.send(message.clone()).await.unwrap();
-        assert_eq!(next(&mut socket).await, message);
+        assert_eq!(socket.receive().await.unwrap(), message);
     }
     let big = "x".repeat(200_000);
-    socket.send(WsMessage::text(big.clone())).await.unwrap();
-    assert_eq!(next(&mut socket).await, WsMessage::text(big));
+    socket.send(big.clone()).await.unwrap();
+    assert_eq!(socket.receive().await.unwrap(), Message::Text(big));
 }
 
 #[tokio::test]

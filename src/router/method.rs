@@ -4,7 +4,7 @@ use http::Method;
 
 use super::RouteError;
 
-/// A method given to [`HttpRouter::add`]: `&str`, `String` or [`Method`].
+/// A method given to [`HttpRouter::add`](super::HttpRouter::add): `&str`, `String` or [`Method`].
 pub trait IntoMethod {
     /// The method.
     ///

@@ -1,8 +1,8 @@
 //! [`HttpRouter`]: maps a method and a path to a handler, with bareASGI's patterns.
 //!
 //! ```
+//! use bareasgi::http::Method;
 //! use bareasgi::{HttpRequest, HttpRouter, Resolution};
-//! use http::Method;
 //!
 //! async fn user(req: HttpRequest) -> String {
 //!     format!("user {}", req.matches.get("id").unwrap())
@@ -152,7 +152,9 @@ impl HttpRouter {
     /// # Panics
     /// When the pattern is malformed, a method is not a valid token, or a route with the
     /// same method already matches exactly the same paths. The message names the problem;
-    /// use [`try_add`](Self::try_add) to handle it instead.
+    /// use [`try_add`](Self::try_add) to handle it instead. The panic names the line that
+    /// called `add`, not this library.
+    #[track_caller]
     pub fn add<M, H>(&mut self, methods: M, pattern: &str, handler: H)
     where
         M: IntoIterator,

@@ -128,6 +128,12 @@ impl Pattern {
 }
 
 fn parse_segment(piece: &str) -> Result<Segment, String> {
+    if let Some(suggestion) = foreign_capture(piece) {
+        return Err(format!(
+            "segment '{piece}' is a capture in another framework's syntax; did you mean \
+             `{suggestion}`?"
+        ));
+    }
     let Some(inner) = piece.strip_prefix('{') else {
         if piece.contains(['{', '}']) {
             return Err(format!(
@@ -181,6 +187,22 @@ fn parse_segment(piece: &str) -> Result<Segment, String> {
         name: name.into(),
         kind,
     })
+}
+
+/// The capture a segment such as `:id` (Express, actix, axum 0.7) or `*rest` (a wildcard)
+/// was meant to be, so that it is not silently taken as a literal. A `:` or `*` elsewhere in
+/// a segment (`/v1/models/gpt:generate`, `/a*b`) stays a literal.
+fn foreign_capture(piece: &str) -> Option<String> {
+    let is_name = |name: &str| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if let Some(name) = piece.strip_prefix(':')
+        && !name.is_empty()
+        && is_name(name)
+    {
+        return Some(format!("{{{name}}}"));
+    }
+    let name = piece.strip_prefix('*')?;
+    let name = if name.is_empty() { "rest" } else { name };
+    is_name(name).then(|| format!("{{{name}:path}}"))
 }
 
 /// A malformed pattern: which one, and what is wrong with it.
@@ -274,6 +296,21 @@ mod tests {
         assert!(problem("/a?b").contains("cannot appear in a path"));
         assert!(problem("/x/id}").contains("a capture must be a whole segment"));
         assert!(problem("/caf%C3%A9").contains("write the text decoded"));
+    }
+
+    #[test]
+    fn captures_in_other_frameworks_syntax_are_refused_with_a_suggestion() {
+        // `/users/:id` used to be accepted as a literal segment ":id", which no request
+        // ever names: the route was silently dead.
+        assert_eq!(
+            problem("/users/:id"),
+            "segment ':id' is a capture in another framework's syntax; did you mean `{id}`?"
+        );
+        assert!(problem("/files/*rest").ends_with("did you mean `{rest:path}`?"));
+        assert!(problem("/files/*").ends_with("did you mean `{rest:path}`?"));
+        for fine in ["/v1/models/gpt:generate", "/a*b", "/:", "/time/12:30"] {
+            assert!(Pattern::parse(fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]

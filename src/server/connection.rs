@@ -1,5 +1,5 @@
-//! One connection: tell HTTP/1.1 from HTTP/2 by its first bytes, then let hyper serve it
-//! until it closes or the server shuts down.
+//! One connection: tell HTTP/1.1 from HTTP/2 by its first bytes (or take the protocol TLS
+//! negotiated), then let hyper serve it until it closes or the server shuts down.
 //!
 //! Telling the protocols apart here, rather than with hyper-util's auto builder, does two
 //! things. The wait for the first bytes is bounded by the header-read timeout (the auto
@@ -41,7 +41,7 @@ const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 pub(super) struct Protocols {
     http1: http1::Builder,
     http2: http2::Builder<TokioExecutor>,
-    header_read_timeout: Option<Duration>,
+    pub(super) header_read_timeout: Option<Duration>,
     http2_idle_timeout: Option<Duration>,
     write_stall_timeout: Option<Duration>,
     http2_connection_send_buffer: usize,
@@ -79,35 +79,84 @@ impl Protocols {
     }
 }
 
-/// Serves one accepted connection to the end.
+/// Which protocol a connection speaks, when something before hyper already knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "tls"), allow(dead_code))] // only ALPN knows the protocol first
+pub(super) enum Protocol {
+    Http1,
+    Http2,
+    /// Not negotiated (cleartext, or TLS without ALPN): told by the first bytes.
+    Sniff,
+}
+
+/// Serves one accepted cleartext connection to the end.
 pub(super) async fn serve(
     protocols: Arc<Protocols>,
-    mut stream: TcpStream,
+    stream: TcpStream,
     service: AppService,
     graceful: CancellationToken,
     hard_stop: CancellationToken,
     slot: Option<OwnedSemaphorePermit>,
 ) {
-    // So that a small chunk (an event) is not held back waiting for the previous one's ACK.
+    tune_socket(&stream);
+    serve_io(
+        &protocols,
+        stream,
+        Protocol::Sniff,
+        service,
+        &graceful,
+        &hard_stop,
+        slot,
+    )
+    .await;
+}
+
+/// `TCP_NODELAY`, so that a small chunk (an event) is not held back waiting for the
+/// previous one's ACK; and a cap on unsent bytes, so that a slow reader's progress shows
+/// (see `io`).
+pub(super) fn tune_socket(stream: &TcpStream) {
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "could not set TCP_NODELAY");
     }
-    super::io::cap_unsent_bytes(&stream);
-    let sniffed = tokio::select! {
-        biased;
-        () = graceful.cancelled() => return,
-        sniffed = within(protocols.header_read_timeout, sniff(&mut stream)) => sniffed,
-    };
-    let (is_http2, prefix) = match sniffed {
-        Some(Ok(Some(sniffed))) => sniffed,
-        Some(Ok(None)) => return, // closed before sending anything
-        Some(Err(error)) => {
-            tracing::debug!(%error, "connection failed before its first request");
-            return;
-        }
-        None => {
-            tracing::debug!("no request within the header-read timeout; closing the connection");
-            return;
+    super::io::cap_unsent_bytes(stream);
+}
+
+/// Serves a connection over any transport (a TCP socket, a TLS stream) to the end, with
+/// `protocol` if it is already known, otherwise the one its first bytes show.
+pub(super) async fn serve_io<I>(
+    protocols: &Protocols,
+    mut stream: I,
+    protocol: Protocol,
+    service: AppService,
+    graceful: &CancellationToken,
+    hard_stop: &CancellationToken,
+    slot: Option<OwnedSemaphorePermit>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (is_http2, prefix) = match protocol {
+        Protocol::Http1 => (false, Prefix::EMPTY),
+        Protocol::Http2 => (true, Prefix::EMPTY),
+        Protocol::Sniff => {
+            let sniffed = tokio::select! {
+                biased;
+                () = graceful.cancelled() => return,
+                sniffed = within(protocols.header_read_timeout, sniff(&mut stream)) => sniffed,
+            };
+            match sniffed {
+                Some(Ok(Some(sniffed))) => sniffed,
+                Some(Ok(None)) => return, // closed before sending anything
+                Some(Err(error)) => {
+                    tracing::debug!(%error, "connection failed before its first request");
+                    return;
+                }
+                None => {
+                    tracing::debug!(
+                        "no request within the header-read timeout; closing the connection"
+                    );
+                    return;
+                }
+            }
         }
     };
     let activity = Arc::new(Activity::default());
@@ -135,7 +184,7 @@ pub(super) async fn serve(
             activity,
             unsent: Some(budget),
         });
-        drive(connection.as_mut(), &graceful, &hard_stop, watch).await
+        drive(connection.as_mut(), graceful, hard_stop, watch).await
     } else {
         let service = Http1Service {
             app: service,
@@ -157,14 +206,14 @@ pub(super) async fn serve(
             activity,
             unsent: None,
         });
-        drive(connection, &graceful, &hard_stop, watch).await
+        drive(connection, graceful, hard_stop, watch).await
     };
     if let Err(error) = result {
         tracing::debug!(%error, "connection closed with an error");
     }
 }
 
-async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
+pub(super) async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
     match limit {
         Some(limit) => tokio::time::timeout(limit, future).await.ok(),
         None => Some(future.await),
@@ -173,12 +222,8 @@ async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Outp
 
 /// Reads until the first bytes are, or cannot be, the HTTP/2 preface: `(is_http2, bytes
 /// read)`, or `None` when the client closed first.
-async fn sniff(stream: &mut TcpStream) -> io::Result<Option<(bool, Prefix)>> {
-    let mut prefix = Prefix {
-        bytes: [0; PREFACE.len()],
-        start: 0,
-        end: 0,
-    };
+async fn sniff<I: AsyncRead + Unpin>(stream: &mut I) -> io::Result<Option<(bool, Prefix)>> {
+    let mut prefix = Prefix::EMPTY;
     loop {
         let read = stream.read(&mut prefix.bytes[prefix.end..]).await?;
         if read == 0 {
@@ -324,9 +369,13 @@ trait Connection: Future<Output = Result<(), hyper::Error>> {
     fn start_graceful_shutdown(self: Pin<&mut Self>);
 }
 
-type Io = TokioIo<Metered<Sniffed>>;
+/// The transport as hyper sees it: metered, with the sniffed bytes put back in front.
+type Io<I> = TokioIo<Metered<Sniffed<I>>>;
 
-impl Connection for http1::UpgradeableConnection<Io, Http1Service> {
+impl<I> Connection for http1::UpgradeableConnection<Io<I>, Http1Service>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     const IS_HTTP2: bool = false;
 
     fn start_graceful_shutdown(self: Pin<&mut Self>) {
@@ -334,7 +383,10 @@ impl Connection for http1::UpgradeableConnection<Io, Http1Service> {
     }
 }
 
-impl Connection for http2::Connection<Io, Http2Service, TokioExecutor> {
+impl<I> Connection for http2::Connection<Io<I>, Http2Service, TokioExecutor>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     const IS_HTTP2: bool = true;
 
     fn start_graceful_shutdown(self: Pin<&mut Self>) {
@@ -349,13 +401,21 @@ struct Prefix {
     end: usize,
 }
 
-/// The socket, with the sniffed bytes put back in front.
-struct Sniffed {
-    prefix: Prefix,
-    stream: TcpStream,
+impl Prefix {
+    const EMPTY: Self = Self {
+        bytes: [0; PREFACE.len()],
+        start: 0,
+        end: 0,
+    };
 }
 
-impl AsyncRead for Sniffed {
+/// The transport, with the sniffed bytes (if any) put back in front.
+struct Sniffed<I> {
+    prefix: Prefix,
+    stream: I,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Sniffed<I> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -372,7 +432,7 @@ impl AsyncRead for Sniffed {
     }
 }
 
-impl AsyncWrite for Sniffed {
+impl<I: AsyncWrite + Unpin> AsyncWrite for Sniffed<I> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -1,14 +1,15 @@
 //! The accept loop: connections, timeouts, limits and graceful shutdown.
 //!
 //! Each accepted socket is served by [`connection::serve`]: HTTP/1.1 with keep-alive, or
-//! HTTP/2 when the client starts with the HTTP/2 preface (prior knowledge, no TLS).
+//! HTTP/2 when the client starts with the HTTP/2 preface (prior knowledge, no TLS). With
+//! TLS, `tls::serve` does the handshake in the connection's task and ALPN chooses.
 //!
 //! Every connection, stream and byte is bounded: one timer per connection closes it when
 //! idle or when its client reads nothing (`watchdog`, fed by `activity` and the metered
 //! socket of `io`); HTTP/2 connections have their streams capped and their unsent bytes
 //! budgeted (`http2`); HTTP/1.1 requests need a valid `Host` (`host`); `serve` raises the
 //! open-file limit and rides out running out of descriptors (`fd_limit`). Request bodies
-//! carry their own read timeout (`crate::request_body`).
+//! carry their own read timeout (`crate::request::RequestBody`).
 //!
 //! Shutdown: stop accepting; ask every connection to finish gracefully (HTTP/1.1 closes
 //! after the response in flight, HTTP/2 sends GOAWAY) and end the streams marked
@@ -21,6 +22,8 @@ mod host;
 mod http2;
 mod io;
 mod signal;
+#[cfg(feature = "tls")]
+mod tls;
 mod watchdog;
 
 pub(crate) use activity::InFlight;
@@ -38,8 +41,19 @@ use crate::service::AppService;
 use connection::Protocols;
 use fd_limit::AcceptErrors;
 
+/// What the accepted connections speak.
+#[derive(Debug)]
+pub(crate) enum Transport {
+    /// HTTP/1.1 and HTTP/2 with prior knowledge, without TLS.
+    Cleartext,
+    /// TLS, with HTTP/2 or HTTP/1.1 as ALPN chooses.
+    #[cfg(feature = "tls")]
+    Tls(crate::tls::TlsConfig),
+}
+
 pub(crate) async fn run(
     listener: TcpListener,
+    transport: Transport,
     service: AppService,
     limits: &Limits,
     signal: impl Future<Output = ()> + Send,
@@ -56,7 +70,11 @@ pub(crate) async fn run(
         .max_connections
         .map(|limit| Arc::new(Semaphore::new(limit)));
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "serving");
+        match transport {
+            Transport::Cleartext => tracing::info!(%addr, "serving"),
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => tracing::info!(%addr, "serving over TLS"),
+        }
     }
     tokio::pin!(signal);
 
@@ -71,25 +89,38 @@ pub(crate) async fn run(
                 slot = slots.clone().acquire_owned() => Some(slot.expect("the semaphore is never closed")),
             },
         };
-        let stream = tokio::select! {
+        let (stream, _peer) = tokio::select! {
             biased;
             () = &mut signal => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     accept_errors.pause_after(&error).await;
                     continue;
                 }
             },
         };
-        connections.spawn(connection::serve(
-            protocols.clone(),
-            stream,
-            service.clone(),
-            graceful.clone(),
-            hard_stop.clone(),
-            slot,
-        ));
+        match &transport {
+            Transport::Cleartext => connections.spawn(connection::serve(
+                protocols.clone(),
+                stream,
+                service.clone(),
+                graceful.clone(),
+                hard_stop.clone(),
+                slot,
+            )),
+            #[cfg(feature = "tls")]
+            Transport::Tls(config) => connections.spawn(tls::serve(
+                protocols.clone(),
+                config.clone(),
+                stream,
+                _peer,
+                service.clone(),
+                graceful.clone(),
+                hard_stop.clone(),
+                slot,
+            )),
+        };
     }
 
     drop(listener);
@@ -122,8 +153,13 @@ pub(crate) async fn run(
     tracing::info!("server stopped");
 }
 
-/// Binds the first address `addr` resolves to that accepts a bind, with `backlog`.
-pub(crate) async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> std::io::Result<TcpListener> {
+/// Binds the first address `addr` resolves to that accepts a bind, with `backlog`, and
+/// `SO_REUSEPORT` if `reuse_port`.
+pub(crate) async fn bind(
+    addr: impl ToSocketAddrs,
+    backlog: u32,
+    reuse_port: bool,
+) -> std::io::Result<TcpListener> {
     let mut last_error = None;
     for addr in tokio::net::lookup_host(addr).await? {
         let socket = if addr.is_ipv4() {
@@ -133,6 +169,9 @@ pub(crate) async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> std::io::Res
         };
         // As the standard library does: rebinding right after a restart must not fail.
         socket.set_reuseaddr(true)?;
+        if reuse_port {
+            set_reuseport(&socket)?;
+        }
         match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
             Ok(listener) => return Ok(listener),
             Err(error) => last_error = Some(error),
@@ -144,6 +183,36 @@ pub(crate) async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> std::io::Res
             "the address resolved to nothing",
         )
     }))
+}
+
+// The platforms where tokio offers SO_REUSEPORT.
+#[cfg(all(
+    unix,
+    not(any(
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "cygwin",
+        target_os = "nuttx"
+    ))
+))]
+fn set_reuseport(socket: &TcpSocket) -> std::io::Result<()> {
+    socket.set_reuseport(true)
+}
+
+#[cfg(not(all(
+    unix,
+    not(any(
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "cygwin",
+        target_os = "nuttx"
+    ))
+)))]
+fn set_reuseport(_socket: &TcpSocket) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "reuse_port (SO_REUSEPORT) is not available on this platform",
+    ))
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.

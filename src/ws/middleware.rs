@@ -23,7 +23,7 @@ use crate::response::{HttpResponse, IntoResponse};
 /// use bareasgi::Application;
 /// use bareasgi::ws::{WebSocket, WebSocketRequest, WsNext};
 /// use bareasgi::HttpResponse;
-/// use http::StatusCode;
+/// use bareasgi::http::StatusCode;
 ///
 /// struct User(String);
 ///

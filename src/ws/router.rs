@@ -64,7 +64,9 @@ impl WsRouter {
     ///
     /// # Panics
     /// When the pattern is malformed or a WebSocket route already matches exactly the same
-    /// paths; use [`try_add`](Self::try_add) to handle it instead.
+    /// paths; use [`try_add`](Self::try_add) to handle it instead. The panic names the
+    /// line that called `add`, not this library.
+    #[track_caller]
     pub fn add<H: WsHandler>(&mut self, pattern: &str, handler: H) {
         if let Err(error) = self.try_add(pattern, handler) {
             panic!("{error}");

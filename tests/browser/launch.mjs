@@ -5,7 +5,8 @@ import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 
-export async function launch() {
+// ignoreCertificateErrors: accept the test's self-signed certificate (HTTPS pages).
+export async function launch({ ignoreCertificateErrors = false } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "bareasgi-chromium-"));
   return chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -19,6 +20,7 @@ export async function launch() {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...(ignoreCertificateErrors ? ["--ignore-certificate-errors"] : []),
     ],
   });
 }

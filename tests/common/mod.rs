@@ -36,6 +36,22 @@ impl TestServer {
         }
     }
 
+    /// `app` served over TLS with `tls`.
+    #[cfg(feature = "tls")]
+    pub async fn start_tls(app: Application, tls: bareasgi::tls::TlsConfig) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(app.serve_tls_with_shutdown(listener, tls, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -126,3 +142,6 @@ impl Drop for DropGuard {
         }
     }
 }
+
+pub mod external;
+pub mod sse_client;

@@ -93,6 +93,20 @@ pub fn port() -> u16 {
         .map_or(8000, |port| port.parse().expect("usage: SERVER [PORT]"))
 }
 
+/// `--tls CERT KEY` from the arguments: serve HTTPS with that PEM certificate and key.
+///
+/// # Panics
+/// When `--tls` is not followed by two paths.
+#[must_use]
+pub fn tls_paths() -> Option<(String, String)> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == "--tls")?;
+    match (args.get(at + 1), args.get(at + 2)) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ => panic!("usage: SERVER PORT --tls CERT KEY"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,10 @@
-//! bareasgi: `bareasgi_server [PORT]`. The router holds 1,000 extra routes besides the three
-//! endpoints; served by `Application::serve` with its default limits.
+//! bareasgi: `bareasgi_server [PORT] [--tls CERT KEY]`. The router holds 1,000 extra routes
+//! besides the three endpoints; served by `Application::serve` (or, with `--tls`,
+//! `Application::serve_tls`) with its default limits.
 
 use bareasgi::{Application, Body, HttpRequest, IntoResponse};
-use bareasgi_bench_servers::{CHUNKS, HELLO, chunk, extra_routes, port};
+use bareasgi::tls::TlsConfig;
+use bareasgi_bench_servers::{CHUNKS, HELLO, chunk, extra_routes, port, tls_paths};
 use futures_util::stream;
 
 async fn hello(_req: HttpRequest) -> impl IntoResponse {
@@ -42,5 +44,9 @@ async fn main() -> Result<(), bareasgi::Error> {
     for pattern in extra_routes() {
         app.http_router.add(["GET"], &pattern, filler);
     }
-    app.serve(format!("127.0.0.1:{}", port())).await
+    let addr = format!("127.0.0.1:{}", port());
+    match tls_paths() {
+        Some((cert, key)) => app.serve_tls(addr, TlsConfig::from_pem_files(cert, key)?).await,
+        None => app.serve(addr).await,
+    }
 }

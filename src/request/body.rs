@@ -1,5 +1,5 @@
-//! [`RequestBody`]: a request's body as the handler reads it, bounded by the body-read
-//! timeout; and [`BodyError`], why reading it failed.
+//! [`RequestBody`]: the body of a request as a stream of chunks, bounded by the body-read
+//! timeout; and [`BodyError`], why it could not be read.
 
 use std::any::Any;
 use std::fmt;

@@ -11,22 +11,21 @@
 //! }
 //! ```
 
-use std::borrow::Cow;
+mod body;
+mod matches;
+
+pub use body::{BodyError, RequestBody};
+pub use matches::{MatchError, Matches};
+
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::CONTENT_LENGTH;
 use http::request::Parts;
-use http::{HeaderMap, Method, StatusCode, Uri, Version};
-use smallvec::SmallVec;
+use http::{HeaderMap, Method, Uri, Version};
 
-use crate::response::{HttpResponse, IntoResponse};
 use crate::typemap::TypeMap;
-
-pub use crate::request_body::{BodyError, RequestBody};
 
 /// A request as a handler sees it.
 ///
@@ -150,7 +149,7 @@ impl HttpRequest {
     /// [`Application::body_read_timeout`](crate::Application::body_read_timeout)): a
     /// handler that expects a streamed upload with long pauses can lengthen it, or turn it
     /// off with `None`.
-    pub fn set_body_read_timeout(&mut self, timeout: Option<Duration>) {
+    pub fn set_body_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
         self.body.set_read_timeout(timeout);
     }
 
@@ -216,14 +215,7 @@ impl HttpRequest {
     /// and the errors of [`bytes`](Self::bytes).
     #[cfg(feature = "json")]
     pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, BodyError> {
-        if let Some(content_type) = self.parts.headers.get(http::header::CONTENT_TYPE) {
-            let essence = content_type
-                .to_str()
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim();
+        if let Some(essence) = media_type(&self.parts.headers) {
             let is_json = essence.eq_ignore_ascii_case("application/json")
                 || (essence.len() > 5
                     && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
@@ -236,6 +228,15 @@ impl HttpRequest {
     }
 }
 
+/// The media type of the `content-type` header without its parameters (`text/plain` for
+/// `text/plain; charset=utf-8`); `""` when the header is not text, `None` when absent.
+#[cfg(any(feature = "json", feature = "form", feature = "multipart"))]
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::CONTENT_TYPE)?;
+    let text = value.to_str().unwrap_or("");
+    Some(text.split(';').next().unwrap_or("").trim())
+}
+
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpRequest")
@@ -245,150 +246,5 @@ impl fmt::Debug for HttpRequest {
             .field("headers", &self.parts.headers)
             .field("matches", &self.matches)
             .finish_non_exhaustive()
-    }
-}
-
-/// The values a route's pattern captured, by name, percent-decoded.
-///
-/// ```
-/// # use bareasgi::HttpRequest;
-/// async fn user(req: HttpRequest) -> String {
-///     // `{id:int}` was checked by the router, so this parse cannot fail.
-///     let id: i64 = req.matches.parse("id").unwrap();
-///     let tab = req.matches.get("tab").unwrap_or("profile");
-///     format!("user {id}, tab {tab}")
-/// }
-/// ```
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Matches {
-    /// The pattern's capture names; `None` when it has none (no allocation).
-    names: Option<Arc<[Arc<str>]>>,
-    /// The values one after another, so a request's captures cost one allocation;
-    /// value `i` ends at `ends[i]`.
-    text: String,
-    ends: SmallVec<[u32; 4]>,
-}
-
-impl Matches {
-    /// Matches from a route's capture `names` and its `values`, in the same order.
-    pub(crate) fn new<'v>(names: &Arc<[Arc<str>]>, values: &[Cow<'v, str>]) -> Self {
-        if values.is_empty() {
-            return Self::default();
-        }
-        let mut text = String::with_capacity(values.iter().map(|value| value.len()).sum());
-        let mut ends = SmallVec::new();
-        for value in values {
-            text.push_str(value);
-            // A path, and so the text, is far shorter than 4 GiB (the header size limit).
-            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
-        }
-        Self {
-            names: Some(names.clone()),
-            text,
-            ends,
-        }
-    }
-
-    fn value(&self, index: usize) -> &str {
-        let start = if index == 0 {
-            0
-        } else {
-            self.ends[index - 1] as usize
-        };
-        &self.text[start..self.ends[index] as usize]
-    }
-
-    /// The captured text for `name`.
-    #[must_use]
-    pub fn get(&self, name: &str) -> Option<&str> {
-        let index = self.names.as_ref()?.iter().position(|key| &**key == name)?;
-        Some(self.value(index))
-    }
-
-    /// The capture for `name` parsed as `T` (for `{id:int}` use `i64`; for `{x:float}`,
-    /// `f64`).
-    ///
-    /// # Errors
-    /// [`MatchError::Missing`] when the pattern has no such capture; [`MatchError::Parse`]
-    /// when the text does not parse as `T`.
-    pub fn parse<T: FromStr>(&self, name: &str) -> Result<T, MatchError> {
-        let text = self
-            .get(name)
-            .ok_or_else(|| MatchError::Missing(name.to_owned()))?;
-        text.parse().map_err(|_| MatchError::Parse {
-            name: name.to_owned(),
-            value: text.to_owned(),
-            target: std::any::type_name::<T>(),
-        })
-    }
-
-    /// The `(name, value)` pairs in pattern order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        let names = self.names.as_deref().unwrap_or_default();
-        names
-            .iter()
-            .enumerate()
-            .map(|(index, name)| (&**name, self.value(index)))
-    }
-
-    /// How many values were captured.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Whether nothing was captured.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-}
-
-impl fmt::Debug for Matches {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
-    }
-}
-
-/// A capture that is missing or does not parse as the type asked for. As a response it is a
-/// `400 Bad Request` (a typed pattern would have answered `404` instead).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MatchError {
-    /// The route's pattern has no capture of that name.
-    Missing(String),
-    /// The captured text does not parse as the requested type.
-    Parse {
-        /// The capture's name.
-        name: String,
-        /// The captured text.
-        value: String,
-        /// The type asked for.
-        target: &'static str,
-    },
-}
-
-impl fmt::Display for MatchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Missing(name) => write!(f, "the route has no capture named {name:?}"),
-            Self::Parse {
-                name,
-                value,
-                target,
-            } => {
-                write!(
-                    f,
-                    "path parameter {name:?} = {value:?} is not a valid {target}"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for MatchError {}
-
-impl IntoResponse for MatchError {
-    fn into_response(self) -> HttpResponse {
-        HttpResponse::text(StatusCode::BAD_REQUEST, self.to_string())
     }
 }

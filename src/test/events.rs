@@ -1,0 +1,104 @@
+//! [`Events`]: a response body read as server-sent events, one by one as they arrive.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use eventsource_stream::{EventStream, Eventsource};
+use futures_core::Stream;
+use http_body_util::BodyDataStream;
+use http_body_util::combinators::UnsyncBoxBody;
+
+use crate::error::BoxError;
+
+/// One server-sent event as a client receives it (parsed as browsers do, with the
+/// `eventsource-stream` crate): `data:` lines joined with `\n`, comments skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerEvent {
+    /// The event type: the `event:` field, or `"message"` without one.
+    pub event: String,
+    /// The data, its lines joined with `\n`.
+    pub data: String,
+    /// The last event id the stream set (the `id:` field of this event or an earlier one).
+    pub id: String,
+    /// The reconnection time the event set (`retry:`), if it set one.
+    pub retry: Option<Duration>,
+}
+
+type BodyStream = BodyDataStream<UnsyncBoxBody<Bytes, BoxError>>;
+
+/// The events of a [`TestResponse`](super::TestResponse), from
+/// [`events`](super::TestResponse::events): call [`next`](Self::next), or use it as a
+/// `Stream` of [`ServerEvent`]s. Each event is yielded as soon as its blank line has
+/// arrived, so an endless stream can be read event by event:
+///
+/// ```
+/// # use bareasgi::test::TestClient;
+/// # use bareasgi::{Application, HttpRequest};
+/// # use bareasgi::sse::{Event, EventStream};
+/// # use futures_util::stream::{self, StreamExt};
+/// # async fn ticks(_req: HttpRequest) -> EventStream {
+/// #     EventStream::new(stream::iter(0u64..).then(|n| async move {
+/// #         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+/// #         Event::data(format!("tick {n}"))
+/// #     }))
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// # let mut app = Application::new();
+/// # app.http_router.add(["GET"], "/ticks", ticks);
+/// let client = TestClient::new(app);
+/// let mut events = client.get("/ticks").await.events();
+/// assert_eq!(events.next().await.unwrap().data, "tick 0");
+/// assert_eq!(events.next().await.unwrap().data, "tick 1");
+/// // Dropping `events` closes the connection; the server drops the stream.
+/// # }
+/// ```
+///
+/// A body that breaks off, or that is not UTF-8 or not an event stream, panics with what
+/// happened; the end of the body ends the events.
+pub struct Events {
+    inner: EventStream<BodyStream>,
+}
+
+impl Events {
+    pub(crate) fn new(body: UnsyncBoxBody<Bytes, BoxError>) -> Self {
+        Self {
+            inner: BodyDataStream::new(body).eventsource(),
+        }
+    }
+
+    /// The next event, once it has arrived; `None` when the body has ended.
+    ///
+    /// # Panics
+    /// When the body breaks off or is not an event stream.
+    pub async fn next(&mut self) -> Option<ServerEvent> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+}
+
+impl Stream for Events {
+    type Item = ServerEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ServerEvent>> {
+        match std::task::ready!(Pin::new(&mut self.inner).poll_next(cx)) {
+            None => Poll::Ready(None),
+            Some(Ok(event)) => Poll::Ready(Some(ServerEvent {
+                event: event.event,
+                data: event.data,
+                id: event.id,
+                retry: event.retry,
+            })),
+            Some(Err(error)) => panic!("the event stream broke off: {error}"),
+        }
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
+    }
+}

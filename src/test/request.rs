@@ -1,0 +1,208 @@
+//! [`TestRequest`]: the fluent builder of one request to a [`TestClient`](super::TestClient).
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::header::{COOKIE, HOST, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request, Uri};
+use hyper_util::rt::TokioIo;
+
+use super::Shared;
+use super::response::TestResponse;
+use crate::body::Body;
+
+/// A request being built: `client.get("/todos?done=true").header("accept", "application/json")`,
+/// then `.send().await` (or just `.await`) for the [`TestResponse`].
+///
+/// The builder methods panic, at the caller's line, for a header name or value that is not
+/// valid HTTP: a test's typo, reported where it is.
+#[must_use = "a request does nothing until it is sent: `.send().await` or `.await`"]
+pub struct TestRequest {
+    shared: Arc<Shared>,
+    method: Method,
+    target: Uri,
+    headers: HeaderMap,
+    cookies: Vec<String>,
+    body: Body,
+}
+
+impl TestRequest {
+    #[track_caller]
+    pub(crate) fn new(shared: Arc<Shared>, method: Method, path: &str) -> Self {
+        let target = match path.parse::<Uri>() {
+            Ok(uri) if uri.scheme().is_none() && path.starts_with('/') => uri,
+            _ => panic!(
+                "{path:?} is not a request target: give the path (and query), such as \"/todos?done=true\""
+            ),
+        };
+        Self {
+            shared,
+            method,
+            target,
+            headers: HeaderMap::new(),
+            cookies: Vec::new(),
+            body: Body::empty(),
+        }
+    }
+
+    /// Adds a header (a repeated name adds another value).
+    ///
+    /// # Panics
+    /// When the name or value is not valid HTTP.
+    #[track_caller]
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        K: TryInto<HeaderName>,
+        K::Error: fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        // A `match`, not a closure: the panic must name the caller's line.
+        let name = match name.try_into() {
+            Ok(name) => name,
+            Err(error) => panic!("invalid header name: {error}"),
+        };
+        let value = match value.try_into() {
+            Ok(value) => value,
+            Err(error) => panic!("invalid value for header {name}: {error}"),
+        };
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Sends the cookie `name=value` (all cookies go in one `cookie` header, as browsers
+    /// send them).
+    pub fn cookie(mut self, name: &str, value: &str) -> Self {
+        self.cookies.push(format!("{name}={value}"));
+        self
+    }
+
+    /// Sets the body: text, bytes, or a [`Body`] streamed from any `Stream` of chunks.
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Sets the body to `value` as JSON, with `content-type: application/json`.
+    ///
+    /// # Panics
+    /// When `value` cannot be serialized as JSON.
+    #[cfg(feature = "json")]
+    #[track_caller]
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        let bytes = match serde_json::to_vec(value) {
+            Ok(bytes) => bytes,
+            Err(error) => panic!("cannot serialize the request body as JSON: {error}"),
+        };
+        self.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        self.body = Body::from(bytes);
+        self
+    }
+
+    /// Sets the body to `value` as an HTML form would send it,
+    /// `application/x-www-form-urlencoded`.
+    ///
+    /// # Panics
+    /// When `value` cannot be serialized as a form (it must be a struct, a map or a sequence
+    /// of pairs).
+    #[cfg(feature = "form")]
+    #[track_caller]
+    pub fn form<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        let text = match serde_html_form::to_string(value) {
+            Ok(text) => text,
+            Err(error) => panic!("cannot serialize the request body as a form: {error}"),
+        };
+        self.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        self.body = Body::from(text);
+        self
+    }
+
+    /// Sends the request over a new connection and returns the response once its head has
+    /// arrived; its body is read from the [`TestResponse`] as it comes.
+    ///
+    /// # Panics
+    /// When the server cannot be reached or the connection breaks before the response head.
+    pub async fn send(self) -> TestResponse {
+        let Self {
+            shared,
+            method,
+            target,
+            mut headers,
+            cookies,
+            body,
+        } = self;
+        if !headers.contains_key(HOST) {
+            let host = HeaderValue::try_from(shared.addr.to_string())
+                .expect("a socket address is valid header text");
+            headers.insert(HOST, host);
+        }
+        if !cookies.is_empty() {
+            match HeaderValue::try_from(cookies.join("; ")) {
+                Ok(value) => {
+                    headers.append(COOKIE, value);
+                }
+                Err(_) => panic!("the cookies {cookies:?} are not valid header text"),
+            }
+        }
+        let mut request = Request::new(body);
+        *request.method_mut() = method;
+        *request.uri_mut() = target;
+        *request.headers_mut() = headers;
+
+        let stream = shared.connect().await;
+        let handshake = shared
+            .runtime
+            .spawn(async move {
+                let (sender, connection) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+                // The connection runs on the server's runtime until the response is read or
+                // dropped.
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, "test client connection ended");
+                    }
+                });
+                Ok::<_, hyper::Error>(sender)
+            })
+            .await;
+        let mut sender = match handshake {
+            Ok(Ok(sender)) => sender,
+            Ok(Err(error)) => panic!("cannot start HTTP/1.1 with the test server: {error}"),
+            Err(_) => panic!("the test server has stopped"),
+        };
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        match sender.send_request(request).await {
+            Ok(response) => TestResponse::from_incoming(response),
+            Err(error) => panic!("{method} {uri} failed: {error}"),
+        }
+    }
+}
+
+impl IntoFuture for TestRequest {
+    type Output = TestResponse;
+    type IntoFuture = Pin<Box<dyn Future<Output = TestResponse> + Send>>;
+
+    /// `client.get("/").await` is `client.get("/").send().await`.
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl fmt::Debug for TestRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestRequest")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("headers", &self.headers)
+            .field("cookies", &self.cookies)
+            .finish_non_exhaustive()
+    }
+}
