@@ -1,13 +1,16 @@
-//! The end of a WebSocket conversation on the wire: the rest of the closing handshake, run
-//! in a background task that the server's graceful shutdown waits for.
+//! The end of a conversation: how it ended ([`Ending`], what `receive` reports) and the
+//! rest of the closing handshake ([`Closing`]), which runs in a background task the server's
+//! graceful shutdown waits for, so that a handler returns at once.
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 
+use super::message::close_code;
 use super::runtime::WsRuntime;
 use super::socket::Stream;
 
@@ -30,6 +33,69 @@ pub(super) enum Closing {
     Fail(CloseFrame),
     /// The connection is gone.
     Drop,
+}
+
+/// How a conversation ended: what `receive` reports and what is left to do on the wire.
+pub(super) struct Ending {
+    pub(super) code: u16,
+    pub(super) reason: String,
+    pub(super) closing: Closing,
+}
+
+impl Ending {
+    pub(super) fn ours(code: u16, reason: &str, fail: bool) -> Self {
+        let frame = close_frame(code, reason);
+        let closing = if fail {
+            Closing::Fail(frame)
+        } else {
+            Closing::Handshake(frame)
+        };
+        Self {
+            code,
+            reason: reason.to_owned(),
+            closing,
+        }
+    }
+
+    pub(super) fn abnormal() -> Self {
+        Self {
+            code: close_code::ABNORMAL,
+            reason: String::new(),
+            closing: Closing::Drop,
+        }
+    }
+
+    pub(super) fn from_peer(frame: Option<CloseFrame>) -> Self {
+        let (code, reason) = match frame {
+            Some(frame) => (u16::from(frame.code), frame.reason.as_str().to_owned()),
+            None => (close_code::NO_STATUS, String::new()),
+        };
+        Self {
+            code,
+            reason,
+            closing: Closing::Reply,
+        }
+    }
+
+    pub(super) fn from_error(error: &WsError) -> Self {
+        tracing::debug!(%error, "WebSocket connection failed");
+        match error {
+            WsError::Capacity(_) => {
+                Self::ours(close_code::MESSAGE_TOO_BIG, "message too big", true)
+            }
+            WsError::Utf8(_) => Self::ours(
+                close_code::INVALID_DATA,
+                "invalid UTF-8 in a text message",
+                true,
+            ),
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+            | WsError::Io(_)
+            | WsError::ConnectionClosed
+            | WsError::AlreadyClosed => Self::abnormal(),
+            WsError::Protocol(_) => Self::ours(close_code::PROTOCOL_ERROR, "protocol error", true),
+            _ => Self::ours(close_code::INTERNAL_ERROR, "internal error", true),
+        }
+    }
 }
 
 pub(super) fn close_frame(code: u16, reason: &str) -> CloseFrame {

@@ -22,12 +22,11 @@ use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
-use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::error::Error as WsError;
 use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use super::closing::{Closing, close_frame};
+use super::closing::{Closing, Ending, close_frame};
 use super::error::WebSocketError;
 use super::keepalive::KeepAlive;
 use super::message::{Message, close_code};
@@ -70,21 +69,21 @@ pub(super) type Stream = WebSocketStream<TokioIo<Upgraded>>;
 /// it also ends the conversation with `1001` when the server shuts down. `send` is not: a
 /// send cancelled mid-write finishes with the next one.
 pub struct WebSocket {
-    pub(super) state: State,
-    pub(super) runtime: Arc<WsRuntime>,
+    state: State,
+    runtime: Arc<WsRuntime>,
     /// A child of the server's shutdown token, so that checking it on every `send` and
     /// waiting for it on every `receive` never contends on the server-wide one.
-    pub(super) shutdown_token: CancellationToken,
-    pub(super) shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
-    pub(super) offered: Vec<String>,
+    shutdown_token: CancellationToken,
+    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    offered: Vec<String>,
     /// Set while the socket is open and the runtime pings.
-    pub(super) keep_alive: Option<KeepAlive>,
+    keep_alive: Option<KeepAlive>,
     /// Where an open socket goes when dropped: to the task running the handler, which
     /// closes it with the code the handler's outcome calls for.
-    pub(super) on_drop: Option<oneshot::Sender<Box<Stream>>>,
+    on_drop: Option<oneshot::Sender<Box<Stream>>>,
 }
 
-pub(super) enum State {
+enum State {
     Pending {
         decide: oneshot::Sender<Decision>,
         upgrade: OnUpgrade,
@@ -106,75 +105,33 @@ pub(super) enum Decision {
     Reject(HttpResponse),
 }
 
-/// How a conversation ended: what `receive` reports and what is left to do on the wire.
-struct Ending {
-    code: u16,
-    reason: String,
-    closing: Closing,
-}
-
-impl Ending {
-    fn ours(code: u16, reason: &str, fail: bool) -> Self {
-        let frame = close_frame(code, reason);
-        let closing = if fail {
-            Closing::Fail(frame)
-        } else {
-            Closing::Handshake(frame)
-        };
-        Self {
-            code,
-            reason: reason.to_owned(),
-            closing,
-        }
-    }
-
-    fn abnormal() -> Self {
-        Self {
-            code: close_code::ABNORMAL,
-            reason: String::new(),
-            closing: Closing::Drop,
-        }
-    }
-
-    fn from_peer(frame: Option<CloseFrame>) -> Self {
-        let (code, reason) = match frame {
-            Some(frame) => (u16::from(frame.code), frame.reason.as_str().to_owned()),
-            None => (close_code::NO_STATUS, String::new()),
-        };
-        Self {
-            code,
-            reason,
-            closing: Closing::Reply,
-        }
-    }
-
-    fn from_error(error: &WsError) -> Self {
-        tracing::debug!(%error, "WebSocket connection failed");
-        match error {
-            WsError::Capacity(_) => {
-                Self::ours(close_code::MESSAGE_TOO_BIG, "message too big", true)
-            }
-            WsError::Utf8(_) => Self::ours(
-                close_code::INVALID_DATA,
-                "invalid UTF-8 in a text message",
-                true,
-            ),
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
-            | WsError::Io(_)
-            | WsError::ConnectionClosed
-            | WsError::AlreadyClosed => Self::abnormal(),
-            WsError::Protocol(_) => Self::ours(close_code::PROTOCOL_ERROR, "protocol error", true),
-            _ => Self::ours(close_code::INTERNAL_ERROR, "internal error", true),
-        }
-    }
-}
-
 impl WebSocket {
+    /// A conversation waiting for the handler's decision, which goes to `decide`.
+    pub(super) fn pending(
+        decide: oneshot::Sender<Decision>,
+        upgrade: OnUpgrade,
+        offered: Vec<String>,
+        runtime: Arc<WsRuntime>,
+        on_drop: oneshot::Sender<Box<Stream>>,
+    ) -> Self {
+        let shutdown_token = runtime.shutdown.child_token();
+        Self {
+            state: State::Pending { decide, upgrade },
+            shutdown: Box::pin(shutdown_token.clone().cancelled_owned()),
+            shutdown_token,
+            offered,
+            runtime,
+            keep_alive: None,
+            on_drop: Some(on_drop),
+        }
+    }
+
     /// Accepts the conversation: the client gets `101 Switching Protocols` with
     /// `subprotocol` (one the client offered, see
-    /// [`WebSocketRequest::subprotocols`](super::WebSocketRequest::subprotocols)) and `headers` (`()` for none, or any of the
-    /// forms a response takes: `[("set-cookie", "a=b")]`, a `HeaderMap`, ...). Returns
-    /// once the connection is a WebSocket.
+    /// [`WebSocketRequest::subprotocols`](super::WebSocketRequest::subprotocols)) and
+    /// `headers` (`()` for none, or any of the forms a response takes:
+    /// `[("set-cookie", "a=b")]`, a `HeaderMap`, ...). Returns once the connection is a
+    /// WebSocket.
     ///
     /// # Errors
     /// [`WebSocketError::UnknownSubprotocol`] or [`WebSocketError::InvalidHeader`] (nothing
@@ -488,20 +445,6 @@ impl Drop for WebSocket {
     }
 }
 
-impl fmt::Debug for WebSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match &self.state {
-            State::Pending { .. } => "pending",
-            State::Open(_) => "open",
-            State::Closed { .. } => "closed",
-        };
-        f.debug_struct("WebSocket")
-            .field("state", &state)
-            .field("close_code", &self.close_code())
-            .finish()
-    }
-}
-
 /// What `receive` waits for.
 enum Event {
     Received(Option<Result<WsMessage, WsError>>),
@@ -527,5 +470,19 @@ async fn send_within(
             Ok(sent) => sent.map_err(Some),
             Err(_) => Err(None),
         },
+    }
+}
+
+impl fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Pending { .. } => "pending",
+            State::Open(_) => "open",
+            State::Closed { .. } => "closed",
+        };
+        f.debug_struct("WebSocket")
+            .field("state", &state)
+            .field("close_code", &self.close_code())
+            .finish()
     }
 }

@@ -1,7 +1,8 @@
 //! [`Upgrade`]: the end of the WebSocket middleware chain. It starts the handler in a task
-//! of its own, answers the handshake with the handler's decision, and closes the socket
-//! with the code the handler's outcome calls for: `1000` when it returned `Ok`, `1011`
-//! when it returned an `Err` or panicked.
+//! of its own with a pending [`WebSocket`], and answers the handshake with what the handler
+//! decides: `101`, its own response, or `403` when it returns without deciding. Once the
+//! handler is done it closes the socket with the code its outcome calls for: `1000` when it
+//! returned `Ok`, `1011` when it returned an `Err` or panicked.
 
 use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
@@ -22,7 +23,7 @@ use super::handshake;
 use super::message::close_code;
 use super::request::WebSocketRequest;
 use super::runtime::WsRuntime;
-use super::socket::{Decision, State, Stream, WebSocket};
+use super::socket::{Decision, Stream, WebSocket};
 use crate::error::BoxError;
 use crate::response::HttpResponse;
 
@@ -45,16 +46,8 @@ impl Upgrade {
         } = self;
         let (decide, decided) = oneshot::channel();
         let (on_drop, dropped) = oneshot::channel();
-        let shutdown_token = runtime.shutdown.child_token();
-        let socket = WebSocket {
-            state: State::Pending { decide, upgrade },
-            shutdown: Box::pin(shutdown_token.clone().cancelled_owned()),
-            shutdown_token,
-            offered: req.subprotocols().map(str::to_owned).collect(),
-            runtime: runtime.clone(),
-            keep_alive: None,
-            on_drop: Some(on_drop),
-        };
+        let offered = req.subprotocols().map(str::to_owned).collect();
+        let socket = WebSocket::pending(decide, upgrade, offered, runtime.clone(), on_drop);
         let span = tracing::info_span!("websocket", path = %req.path());
         let hard_stop = runtime.hard_stop.clone();
         let tasks = runtime.tasks.clone();
