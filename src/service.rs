@@ -75,6 +75,7 @@ pub(crate) struct Shared {
     endpoint: Arc<dyn Handler>,
     info: Arc<TypeMap>,
     body_limit: usize,
+    body_read_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     pub(crate) shutdown: CancellationToken,
     /// Headers to make room for in each response before tower layers add theirs (CORS,
@@ -112,6 +113,7 @@ impl Shared {
             middlewares: middlewares.into(),
             info: Arc::new(info),
             body_limit: limits.body_limit,
+            body_read_timeout: limits.body_read_timeout,
             request_timeout: limits.request_timeout,
             shutdown,
             header_room: 0,
@@ -160,6 +162,22 @@ impl AppService {
         }
     }
 
+    /// A response future that is already answered with `response` (the server's own
+    /// refusals, such as a bad `Host`, which no handler or layer sees).
+    pub(crate) fn answer(&self, response: HttpResponse) -> ResponseFuture {
+        ResponseFuture {
+            kind: Kind::App(AppFuture {
+                state: State::Ready(Some(response)),
+                timeout: None,
+                is_head: false,
+                shared: self.shared.clone(),
+                in_flight: None,
+                span: tracing::Span::none(),
+                started: None,
+            }),
+        }
+    }
+
     /// Starts answering, through the tower layers if there are any. `in_flight` is the
     /// HTTP/1.1 connection's record of an open request, held until the response is sent.
     pub(crate) fn respond<B>(
@@ -194,7 +212,7 @@ impl AppService {
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let req = HttpRequest::new(
             parts,
-            request_body(body),
+            request_body(body, shared.body_read_timeout),
             shared.info.clone(),
             shared.body_limit,
         );

@@ -25,8 +25,11 @@
 //! - A line break or NUL in an event name, id or comment would inject fields into the
 //!   stream, so those setters return an error instead: it can never reach the wire.
 //! - The response carries `cache-control: no-cache` and `x-accel-buffering: no`, so nginx
-//!   passes events through instead of buffering them. Compression must never be applied
-//!   to `text/event-stream` (it batches events); this crate has no compression, and a
+//!   passes events through instead of buffering them. Behind HAProxy, set
+//!   `option http-no-delay` (in the backend or the frontend): without it HAProxy forwards
+//!   with `MSG_MORE`, and the kernel holds each small event back for about 200 ms waiting
+//!   for more; HAProxy does not read `x-accel-buffering`. Compression must never be applied to
+//!   `text/event-stream` (it batches events); this crate has no compression, and a
 //!   compression middleware must skip this content type.
 //! - A keep-alive comment is sent when no event was sent for an interval (15 s by
 //!   default); besides keeping proxies from timing out, the write finds clients that went
@@ -116,6 +119,8 @@ impl Event {
 
     /// Sets the event id; a reconnecting browser sends the last one it saw as
     /// `Last-Event-ID` (see [`HttpRequest::last_event_id`](crate::HttpRequest::last_event_id)).
+    /// Any UTF-8 text comes back as it was, except spaces or tabs at either end: HTTP
+    /// strips them from header values, so keep ids free of them.
     ///
     /// # Errors
     /// When `id` contains a line break or NUL.

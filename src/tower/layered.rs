@@ -66,7 +66,8 @@ impl Layers {
     {
         // A clone per request, so that each waits for readiness on its own (as tower wants).
         let mut service = self.service.clone();
-        let request = request.map(request_body);
+        // The application's core sets the body-read timeout (see `request_body`).
+        let request = request.map(|body| request_body(body, None));
         // Most stacks are ready at once: then the request is handed over now and only the
         // response future is kept, which saves boxing a future that holds the request.
         let started = catch_unwind(AssertUnwindSafe(move || {

@@ -159,7 +159,8 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> InnerFuture {
-        let request = request.map(request_body);
+        // The application's core sets the body-read timeout (see `request_body`).
+        let request = request.map(|body| request_body(body, None));
         InnerFuture {
             kind: match &mut self.service {
                 InnerService::App(app) => InnerFutureKind::App(app.respond(request, None)),
