@@ -25,10 +25,14 @@ use serde::{Deserialize, Serialize};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 
+/// A todo, as stored and as sent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Todo {
+    /// Given by the store: 1, 2, 3, ...
     pub id: u64,
+    /// What to do.
     pub title: String,
+    /// Whether it is done.
     pub done: bool,
 }
 
