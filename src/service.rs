@@ -141,6 +141,10 @@ impl AppService {
         Self { layers, ..core }
     }
 
+    pub(crate) fn body_pace(&self) -> BodyPace {
+        self.shared.body_pace
+    }
+
     pub(crate) fn info(&self) -> Arc<TypeMap> {
         self.shared.info.clone()
     }
@@ -216,7 +220,7 @@ impl AppService {
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let req = HttpRequest::new(
             parts,
-            request_body(body, shared.body_pace),
+            request_body(body, Some(shared.body_pace)),
             shared.info.clone(),
             shared.body_limit,
         );

@@ -695,3 +695,62 @@ async fn layers_that_are_not_ready_at_once_are_waited_for_and_failures_are_500()
     let response = client().get(server.url("/")).send().await.unwrap();
     assert_eq!(response.status(), 500);
 }
+
+/// A layer that reads the whole request body before the application (to check a
+/// signature, say) waits on the client as a handler does: a client that sends part of its
+/// body and stops must get `408` and lose its connection after the body-read timeout,
+/// instead of holding the connection open for ever (an open request never goes idle).
+/// The handler's own longer timeout still governs the body once the layers hand it on.
+#[tokio::test]
+async fn a_layer_reading_the_body_is_held_to_the_body_read_timeout() {
+    let mut app = Application::new();
+    app.body_read_timeout(Some(Duration::from_millis(500)));
+    app.http_router.add(["POST"], "/", echo);
+    app.http_router
+        .add(["POST"], "/patient", |mut req: HttpRequest| async move {
+            req.set_body_read_timeout(Some(Duration::from_secs(30)));
+            echo(req).await
+        });
+    app.layer(layer_fn(|inner: bareasgi::tower::Inner| {
+        tower::service_fn(move |request: Request<bareasgi::RequestBody>| {
+            let inner = inner.clone();
+            async move {
+                if request.uri().path() == "/patient" {
+                    return Ok(inner.oneshot(request).await.unwrap());
+                }
+                let (parts, body) = request.into_parts();
+                let bytes = http_body_util::BodyExt::collect(body).await?.to_bytes();
+                let request = Request::from_parts(parts, http_body_util::Full::new(bytes));
+                Ok::<_, bareasgi::BoxError>(inner.oneshot(request).await.unwrap())
+            }
+        })
+    }))
+    .layer(RequestBodyLimitLayer::new(1024));
+    let server = TestServer::start(app).await;
+
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nabc")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let reply = common::read_until_close(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(status_of(&reply), 408, "{reply}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the connection stayed open"
+    );
+
+    // Behind a layer that wraps the body (the limit), the handler's 30 s still rule: a
+    // pause longer than the application's 500 ms is waited out.
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"POST /patient HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 6\r\n\r\nabc")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    socket.write_all(b"def").await.unwrap();
+    let reply = common::read_until_close(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(status_of(&reply), 200, "{reply}");
+    assert!(reply.ends_with("abcdef"), "{reply}");
+}

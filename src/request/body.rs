@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::pace::{BodyPace, MinDataRate, PaceWatch, TooSlow};
+use super::pace::{BodyPace, Handover, MinDataRate, PaceWatch, TooSlow};
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -97,6 +97,19 @@ impl fmt::Display for BodyError {
 /// too, not a broken body.
 fn is_length_limit(error: &BoxError) -> bool {
     error.is::<http_body_util::LengthLimitError>()
+}
+
+impl BodyError {
+    /// The read failure a tower layer or mounted service failed with, when it failed on the
+    /// request body (it timed out, or a limit layer cut it), so that it answers as a handler
+    /// would (`408`, `413`) rather than `500`; any other error is given back.
+    pub(crate) fn from_service_error(error: BoxError) -> Result<Self, BoxError> {
+        match error.downcast::<BodyTimedOut>() {
+            Ok(timed_out) => Ok(timed_out.into_body_error()),
+            Err(error) if is_length_limit(&error) => Ok(Self::Read(error)),
+            Err(error) => Err(error),
+        }
+    }
 }
 
 impl std::error::Error for BodyError {
@@ -214,6 +227,12 @@ impl RequestBody {
 
     pub(crate) fn pace(&self) -> BodyPace {
         self.pace.pace()
+    }
+
+    /// Holds the body to `pace` only until `handover` is handed over (the tower layers'
+    /// body; see [`Handover`]).
+    pub(crate) fn held_until(&mut self, pace: BodyPace, handover: Handover) {
+        self.pace = PaceWatch::until(pace, handover);
     }
 
     /// The next chunk of data, skipping trailers.

@@ -3,6 +3,8 @@
 //! slowly to ever end, such as a byte every 20 seconds under a 30-second timeout).
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Context;
 use std::time::Duration;
 
@@ -83,6 +85,25 @@ pub(crate) struct BodyPace {
     pub(crate) min_rate: Option<MinDataRate>,
 }
 
+/// The end of the tower layers' watch on a body. The layers read the body under the
+/// application's pace (a layer may read it all before the application does); once the
+/// application's core takes the request it holds the body to the handler's pace itself,
+/// even when a layer wrapped it (tower-http's `Limited`), so the layers' watch stands down
+/// and the handler's longer timeout, or none, is the one that counts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Handover(Arc<AtomicBool>);
+
+impl Handover {
+    /// The core has the request: the layers' watch stops timing.
+    pub(crate) fn hand_over(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn is_done(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Why a body was given up on.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum TooSlow {
@@ -108,12 +129,23 @@ pub(crate) struct PaceWatch {
     received: u64,
     /// Which limit the timer is for.
     armed_for: Option<TooSlow>,
+    /// For the layers' watch: stop once the application's core took the body over.
+    until: Option<Handover>,
 }
 
 impl PaceWatch {
     pub(crate) fn new(pace: BodyPace) -> Self {
         Self {
             pace,
+            ..Self::default()
+        }
+    }
+
+    /// Watches with `pace` until `handover` is handed over.
+    pub(crate) fn until(pace: BodyPace, handover: Handover) -> Self {
+        Self {
+            pace,
+            until: Some(handover),
             ..Self::default()
         }
     }
@@ -134,6 +166,9 @@ impl PaceWatch {
     /// The body is pending: whether the handler has now waited too long.
     pub(crate) fn expired(&mut self, cx: &mut Context<'_>) -> Option<TooSlow> {
         if self.pace.read_timeout.is_none() && self.pace.min_rate.is_none() {
+            return None;
+        }
+        if self.until.as_ref().is_some_and(Handover::is_done) {
             return None;
         }
         if self.timer.is_none() || self.progressed {

@@ -13,17 +13,19 @@ use crate::error::BoxError;
 use crate::request::{BodyPace, RequestBody};
 
 /// Turns any request body into a [`RequestBody`] held to `pace` (the body-read timeout and
-/// the minimum data rate): one the application made already is kept (with that pace),
-/// hyper's `Incoming` is kept unboxed, anything else is boxed once.
+/// the minimum data rate): one the application made already is kept (with that pace, or
+/// its own when `pace` is `None`), hyper's `Incoming` is kept unboxed, anything else is
+/// boxed once (with no pace of its own when `pace` is `None`).
 ///
-/// The tower layers get their `RequestBody` without a pace and the application's core
-/// sets it, so the handler's `set_body_read_timeout` governs the one timer there is, even
-/// when a layer wrapped the body (tower-http's `Limited`).
+/// The tower layers get their `RequestBody` with the application's pace until the
+/// application's core takes the request (see [`Handover`](crate::request::Handover));
+/// the core then sets the pace, so the handler's `set_body_read_timeout` governs the one
+/// timer that counts, even when a layer wrapped the body (tower-http's `Limited`).
 ///
 /// The body need not be `Sync` (axum's body is not, nor is tower-http's `Limited` around
 /// one), while `HttpRequest` must stay `Sync` so that handlers may hold `&req` across an
 /// `.await`: such a body is wrapped in [`SyncBody`].
-pub(crate) fn request_body<B>(body: B, pace: BodyPace) -> RequestBody
+pub(crate) fn request_body<B>(body: B, pace: Option<BodyPace>) -> RequestBody
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
@@ -33,16 +35,18 @@ where
     let any = &mut slot as &mut dyn Any;
     if let Some(body) = any.downcast_mut::<Option<RequestBody>>() {
         let mut body = body.take().unwrap_or_default();
-        body.set_pace(pace);
+        if let Some(pace) = pace {
+            body.set_pace(pace);
+        }
         return body;
     }
     if let Some(body) = any.downcast_mut::<Option<hyper::body::Incoming>>() {
         return body
             .take()
-            .map(|body| RequestBody::new(body, pace))
+            .map(|body| RequestBody::new(body, pace.unwrap_or_default()))
             .unwrap_or_default();
     }
-    slot.map(|body| RequestBody::new(SyncBody::new(body), pace))
+    slot.map(|body| RequestBody::new(SyncBody::new(body), pace.unwrap_or_default()))
         .unwrap_or_default()
 }
 

@@ -14,7 +14,7 @@ use http::{Request, Response};
 use super::{BoxedFuture, BoxedService, Inner, Normalize, into_response, request_body};
 use crate::body::Body;
 use crate::error::BoxError;
-use crate::request::{BodyPace, RequestBody};
+use crate::request::{BodyPace, Handover, RequestBody};
 use crate::response::HttpResponse;
 use crate::server::InFlight;
 use crate::service::AppService;
@@ -40,6 +40,8 @@ where
 pub(crate) struct Layers {
     /// The outermost layer, with the others inside it and the application innermost.
     service: BoxedService,
+    /// The application's body-read timeout and minimum data rate, for the layers' reads.
+    body_pace: BodyPace,
 }
 
 /// Wraps `app` (an application without layers) in `layers`, the first added the outermost;
@@ -53,7 +55,10 @@ pub(crate) fn compose(app: &AppService, layers: Vec<LayerFn>) -> Option<Layers> 
         };
         stack = Some(layer(inner));
     }
-    stack.map(|service| Layers { service })
+    stack.map(|service| Layers {
+        service,
+        body_pace: app.body_pace(),
+    })
 }
 
 impl Layers {
@@ -66,8 +71,15 @@ impl Layers {
     {
         // A clone per request, so that each waits for readiness on its own (as tower wants).
         let mut service = self.service.clone();
-        // The application's core sets the body-read timeout (see `request_body`).
-        let request = request.map(|body| request_body(body, BodyPace::default()));
+        // A layer may read the body before the application does (to check a signature,
+        // say): it waits on the client under the application's pace, which the core takes
+        // over when the request reaches it.
+        let handover = Handover::default();
+        let (mut parts, body) = request.into_parts();
+        let mut body = request_body(body, None);
+        body.held_until(self.body_pace, handover.clone());
+        parts.extensions.insert(handover);
+        let request = Request::from_parts(parts, body);
         // Most stacks are ready at once: then the request is handed over now and only the
         // response future is kept, which saves boxing a future that holds the request.
         let started = catch_unwind(AssertUnwindSafe(move || {

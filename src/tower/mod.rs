@@ -94,8 +94,8 @@ pub(crate) use self::layered::{LayerFn, LayeredFuture, Layers, boxed_layer, comp
 pub(crate) use self::mount::Mount;
 use crate::body::Body;
 use crate::error::BoxError;
-use crate::request::{BodyPace, RequestBody};
-use crate::response::HttpResponse;
+use crate::request::{BodyError, Handover, RequestBody};
+use crate::response::{HttpResponse, IntoResponse};
 use crate::service::{AppService, ResponseFuture};
 
 /// A tower service of the application's request and response types, type-erased.
@@ -159,11 +159,17 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> InnerFuture {
-        // The application's core sets the body-read timeout (see `request_body`).
-        let request = request.map(|body| request_body(body, BodyPace::default()));
+        // A body the layers wrapped is still timed by the `RequestBody` inside it.
+        let mut request = request.map(|body| request_body(body, None));
         InnerFuture {
             kind: match &mut self.service {
-                InnerService::App(app) => InnerFutureKind::App(app.respond(request, None)),
+                InnerService::App(app) => {
+                    // The application's core times the body from here on (see `Handover`).
+                    if let Some(handover) = request.extensions_mut().remove::<Handover>() {
+                        handover.hand_over();
+                    }
+                    InnerFutureKind::App(app.respond(request, None))
+                }
                 InnerService::Layers(service) => InnerFutureKind::Layers(service.call(request)),
             },
         }
@@ -280,8 +286,13 @@ where
             }
         };
         Poll::Ready(Ok(result.unwrap_or_else(|error| {
-            tracing::error!(%error, "a tower layer or mounted service failed; answering 500");
-            into_response(HttpResponse::internal_server_error())
+            match BodyError::from_service_error(error) {
+                Ok(body_error) => into_response(body_error.into_response()),
+                Err(error) => {
+                    tracing::error!(%error, "a tower layer or mounted service failed; answering 500");
+                    into_response(HttpResponse::internal_server_error())
+                }
+            }
         })))
     }
 }
