@@ -45,7 +45,10 @@
 //!   it wraps ([`Inner`]) takes a request with *any* body (`http_body::Body<Data = Bytes>`,
 //!   `Send`, error convertible into [`BoxError`]), so layers that change the body, such as
 //!   tower-http's `RequestBodyLimitLayer` (which hands on `Limited<RequestBody>`), fit
-//!   anywhere in the stack.
+//!   anywhere in the stack. A layer that reads the body itself waits on the client under
+//!   the application's body-read timeout and minimum data rate, and failing on them (or
+//!   on a limit) answers `408` (or `413`) as a handler would; once the request reaches the
+//!   application, the handler's own limits govern the body.
 //! - **Responses.** A layer may answer with any `http_body::Body<Data = Bytes>` whose error
 //!   converts into [`BoxError`]; it is sent frame by frame as it is produced (see
 //!   [`Body::from_http_body`]). An error from a layer is logged and answered
