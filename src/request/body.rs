@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::pace::{BodyPace, Handover, MinDataRate, PaceWatch, TooSlow};
+use super::pace::{BodyPace, MinDataRate, PaceWatch, TooSlow};
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -193,13 +193,14 @@ impl fmt::Display for BodyTimedOut {
 impl std::error::Error for BodyTimedOut {}
 
 impl RequestBody {
-    /// Wraps any body, reusing hyper's `Incoming` as it is, held to `pace`.
-    pub(crate) fn new<B>(body: B, pace: BodyPace) -> Self
+    /// Wraps any body, reusing hyper's `Incoming` as it is, held to `pace`; with `None`,
+    /// not timed (a request body inside it is timed by its own pace).
+    pub(crate) fn new<B>(body: B, pace: Option<BodyPace>) -> Self
     where
         B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
         B::Error: Into<BoxError>,
     {
-        let pace = PaceWatch::new(pace);
+        let pace = pace.map_or_else(PaceWatch::default, PaceWatch::new);
         let mut slot = Some(body);
         if let Some(incoming) =
             (&mut slot as &mut dyn Any).downcast_mut::<Option<hyper::body::Incoming>>()
@@ -227,12 +228,6 @@ impl RequestBody {
 
     pub(crate) fn pace(&self) -> BodyPace {
         self.pace.pace()
-    }
-
-    /// Holds the body to `pace` only until `handover` is handed over (the tower layers'
-    /// body; see [`Handover`]).
-    pub(crate) fn held_until(&mut self, pace: BodyPace, handover: Handover) {
-        self.pace = PaceWatch::until(pace, handover);
     }
 
     /// The next chunk of data, skipping trailers.
@@ -268,7 +263,7 @@ impl http_body::Body for RequestBody {
                 return Poll::Ready(Some(Err(BodyTimedOut(*after).into())));
             }
             BodyInner::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
-            BodyInner::Boxed(body) => Pin::new(body).poll_frame(cx),
+            BodyInner::Boxed(body) => this.pace.watch_inside(|| Pin::new(body).poll_frame(cx)),
         };
         if let Poll::Ready(polled) = polled {
             let bytes = match &polled {

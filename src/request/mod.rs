@@ -17,8 +17,8 @@ mod pace;
 
 pub use body::{BodyError, RequestBody};
 pub use matches::{MatchError, Matches};
+pub(crate) use pace::BodyPace;
 pub use pace::MinDataRate;
-pub(crate) use pace::{BodyPace, Handover};
 
 use std::fmt;
 use std::sync::Arc;

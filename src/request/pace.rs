@@ -2,9 +2,8 @@
 //! (no data at all for that long) and the minimum data rate (data that trickles in too
 //! slowly to ever end, such as a byte every 20 seconds under a 30-second timeout).
 
+use std::cell::Cell;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Context;
 use std::time::Duration;
 
@@ -85,23 +84,10 @@ pub(crate) struct BodyPace {
     pub(crate) min_rate: Option<MinDataRate>,
 }
 
-/// The end of the tower layers' watch on a body. The layers read the body under the
-/// application's pace (a layer may read it all before the application does); once the
-/// application's core takes the request it holds the body to the handler's pace itself,
-/// even when a layer wrapped it (tower-http's `Limited`), so the layers' watch stands down
-/// and the handler's longer timeout, or none, is the one that counts.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Handover(Arc<AtomicBool>);
-
-impl Handover {
-    /// The core has the request: the layers' watch stops timing.
-    pub(crate) fn hand_over(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-
-    fn is_done(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
+thread_local! {
+    /// Whether a body that holds the request to its pace is polling the body inside it
+    /// (see [`PaceWatch::watch_inside`]).
+    static WATCHED_FROM_OUTSIDE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Why a body was given up on.
@@ -129,25 +115,37 @@ pub(crate) struct PaceWatch {
     received: u64,
     /// Which limit the timer is for.
     armed_for: Option<TooSlow>,
-    /// For the layers' watch: stop once the application's core took the body over.
-    until: Option<Handover>,
+    /// Whether this watch holds the request to a pace, even one with no limits (a
+    /// handler's `None`), over any body inside it.
+    governs: bool,
 }
 
 impl PaceWatch {
     pub(crate) fn new(pace: BodyPace) -> Self {
         Self {
             pace,
+            governs: true,
             ..Self::default()
         }
     }
 
-    /// Watches with `pace` until `handover` is handed over.
-    pub(crate) fn until(pace: BodyPace, handover: Handover) -> Self {
-        Self {
-            pace,
-            until: Some(handover),
-            ..Self::default()
+    /// Polls the body inside this one with `poll`. When this watch governs, a request body
+    /// inside (the one the tower layers read, under the application's pace, wrapped by a
+    /// layer such as tower-http's `RequestBodyLimitLayer`) leaves the timing to it, so the
+    /// handler's limits are the ones that count.
+    pub(crate) fn watch_inside<T>(&self, poll: impl FnOnce() -> T) -> T {
+        if !self.governs {
+            return poll();
         }
+        /// Puts the flag back, even when `poll` panics.
+        struct Restore(bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                WATCHED_FROM_OUTSIDE.set(self.0);
+            }
+        }
+        let _restore = Restore(WATCHED_FROM_OUTSIDE.replace(true));
+        poll()
     }
 
     pub(crate) fn pace(&self) -> BodyPace {
@@ -168,7 +166,7 @@ impl PaceWatch {
         if self.pace.read_timeout.is_none() && self.pace.min_rate.is_none() {
             return None;
         }
-        if self.until.as_ref().is_some_and(Handover::is_done) {
+        if WATCHED_FROM_OUTSIDE.get() {
             return None;
         }
         if self.timer.is_none() || self.progressed {

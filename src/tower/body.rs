@@ -17,10 +17,11 @@ use crate::request::{BodyPace, RequestBody};
 /// its own when `pace` is `None`), hyper's `Incoming` is kept unboxed, anything else is
 /// boxed once (with no pace of its own when `pace` is `None`).
 ///
-/// The tower layers get their `RequestBody` with the application's pace until the
-/// application's core takes the request (see [`Handover`](crate::request::Handover));
-/// the core then sets the pace, so the handler's `set_body_read_timeout` governs the one
-/// timer that counts, even when a layer wrapped the body (tower-http's `Limited`).
+/// The tower layers get their `RequestBody` with the application's pace (a layer may read
+/// the body itself). The application's core sets the pace again, or, when a layer wrapped
+/// the body (tower-http's `Limited`), holds the wrapper to it, and the body inside then
+/// leaves the timing to the wrapper: either way the handler's `set_body_read_timeout`
+/// governs the one timer that counts.
 ///
 /// The body need not be `Sync` (axum's body is not, nor is tower-http's `Limited` around
 /// one), while `HttpRequest` must stay `Sync` so that handlers may hold `&req` across an
@@ -43,10 +44,10 @@ where
     if let Some(body) = any.downcast_mut::<Option<hyper::body::Incoming>>() {
         return body
             .take()
-            .map(|body| RequestBody::new(body, pace.unwrap_or_default()))
+            .map(|body| RequestBody::new(body, pace))
             .unwrap_or_default();
     }
-    slot.map(|body| RequestBody::new(SyncBody::new(body), pace.unwrap_or_default()))
+    slot.map(|body| RequestBody::new(SyncBody::new(body), pace))
         .unwrap_or_default()
 }
 

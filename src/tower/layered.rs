@@ -14,7 +14,7 @@ use http::{Request, Response};
 use super::{BoxedFuture, BoxedService, Inner, Normalize, into_response, request_body};
 use crate::body::Body;
 use crate::error::BoxError;
-use crate::request::{BodyPace, Handover, RequestBody};
+use crate::request::{BodyPace, RequestBody};
 use crate::response::HttpResponse;
 use crate::server::InFlight;
 use crate::service::AppService;
@@ -72,14 +72,8 @@ impl Layers {
         // A clone per request, so that each waits for readiness on its own (as tower wants).
         let mut service = self.service.clone();
         // A layer may read the body before the application does (to check a signature,
-        // say): it waits on the client under the application's pace, which the core takes
-        // over when the request reaches it.
-        let handover = Handover::default();
-        let (mut parts, body) = request.into_parts();
-        let mut body = request_body(body, None);
-        body.held_until(self.body_pace, handover.clone());
-        parts.extensions.insert(handover);
-        let request = Request::from_parts(parts, body);
+        // say): it waits on the client under the application's pace too.
+        let request = request.map(|body| request_body(body, Some(self.body_pace)));
         // Most stacks are ready at once: then the request is handed over now and only the
         // response future is kept, which saves boxing a future that holds the request.
         let started = catch_unwind(AssertUnwindSafe(move || {

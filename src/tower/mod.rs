@@ -97,7 +97,7 @@ pub(crate) use self::layered::{LayerFn, LayeredFuture, Layers, boxed_layer, comp
 pub(crate) use self::mount::Mount;
 use crate::body::Body;
 use crate::error::BoxError;
-use crate::request::{BodyError, Handover, RequestBody};
+use crate::request::{BodyError, RequestBody};
 use crate::response::{HttpResponse, IntoResponse};
 use crate::service::{AppService, ResponseFuture};
 
@@ -162,17 +162,12 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> InnerFuture {
-        // A body the layers wrapped is still timed by the `RequestBody` inside it.
-        let mut request = request.map(|body| request_body(body, None));
+        // A body the layers wrapped is still timed by the `RequestBody` inside it, until the
+        // application's core holds the wrapper to the handler's pace.
+        let request = request.map(|body| request_body(body, None));
         InnerFuture {
             kind: match &mut self.service {
-                InnerService::App(app) => {
-                    // The application's core times the body from here on (see `Handover`).
-                    if let Some(handover) = request.extensions_mut().remove::<Handover>() {
-                        handover.hand_over();
-                    }
-                    InnerFutureKind::App(app.respond(request, None))
-                }
+                InnerService::App(app) => InnerFutureKind::App(app.respond(request, None)),
                 InnerService::Layers(service) => InnerFutureKind::Layers(service.call(request)),
             },
         }
