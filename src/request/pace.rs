@@ -258,6 +258,30 @@ mod tests {
         assert!(watch.deadline(Instant::now()).is_none());
     }
 
+    /// A layer's `RequestBody` wrapped by another layer (tower-http's `Limited`) is polled
+    /// from inside the body the application's core holds to the handler's pace: its own
+    /// timer (the application's pace) must stand down there, or a handler's longer timeout
+    /// (or none) would be cut short by it; read directly (by a layer) it times as usual.
+    #[tokio::test]
+    async fn a_watch_inside_a_governing_one_leaves_the_timing_to_it() {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut inner = watch(1, None);
+        // Waiting for 2 s already: past its 1 s timeout.
+        inner.waiting_since = Some(Instant::now() - Duration::from_secs(2));
+        let handler_turned_it_off = PaceWatch::new(BodyPace::default());
+        assert!(
+            handler_turned_it_off
+                .watch_inside(|| inner.expired(&mut cx))
+                .is_none()
+        );
+        let untimed_wrapper = PaceWatch::default();
+        assert!(matches!(
+            untimed_wrapper.watch_inside(|| inner.expired(&mut cx)),
+            Some(TooSlow::Stalled(_))
+        ));
+        assert!(matches!(inner.expired(&mut cx), Some(TooSlow::Stalled(_))));
+    }
+
     #[test]
     #[should_panic(expected = "pass `None` to turn it off")]
     fn a_zero_rate_is_refused() {
