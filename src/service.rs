@@ -177,7 +177,7 @@ impl AppService {
             kind: Kind::App(AppFuture {
                 state: State::Ready(Some(response)),
                 timeout: None,
-                is_head: false,
+                head: Head::No,
                 shared: self.shared.clone(),
                 in_flight: None,
                 span: tracing::Span::none(),
@@ -198,22 +198,44 @@ impl AppService {
         B::Error: Into<BoxError>,
     {
         let kind = match &self.layers {
-            None => Kind::App(self.respond_directly(request, in_flight)),
+            None => Kind::App(self.respond_directly(request, in_flight, Head::Here)),
             Some(layers) => Kind::Layered(layers.start(request, in_flight)),
         };
         ResponseFuture { kind }
     }
 
+    /// Answers a request that came through the application's tower layers, which see the
+    /// response `GET` would get even for `HEAD` (the outermost answers `HEAD`).
+    pub(crate) fn respond_within_layers<B>(&self, request: Request<B>) -> ResponseFuture
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        ResponseFuture {
+            kind: Kind::App(self.respond_directly(request, None, Head::Outside)),
+        }
+    }
+
     /// Builds the [`HttpRequest`], runs the middlewares and the routed handler up to their
-    /// first await, and returns the future of the rest.
-    fn respond_directly<B>(&self, request: Request<B>, in_flight: Option<InFlight>) -> AppFuture
+    /// first await, and returns the future of the rest. `head` says where a `HEAD` request
+    /// is answered.
+    fn respond_directly<B>(
+        &self,
+        request: Request<B>,
+        in_flight: Option<InFlight>,
+        head: Head,
+    ) -> AppFuture
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
         let shared = &self.shared;
         let (parts, body) = request.into_parts();
-        let is_head = parts.method == Method::HEAD;
+        let head = if parts.method == Method::HEAD {
+            head
+        } else {
+            Head::No
+        };
         // An INFO span, so that errors logged inside a handler carry the method and path with
         // the usual subscriber settings; with no subscriber it costs one relaxed load.
         let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
@@ -239,7 +261,7 @@ impl AppService {
         AppFuture {
             state,
             timeout,
-            is_head,
+            head,
             shared: shared.clone(),
             in_flight,
             span,
@@ -421,7 +443,7 @@ impl Future for ResponseFuture {
 struct AppFuture {
     state: State,
     timeout: Option<(Pin<Box<tokio::time::Sleep>>, Duration)>,
-    is_head: bool,
+    head: Head,
     // For the shutdown token, which a streamed body may need; cloning the token itself
     // would take a lock on every request.
     shared: Arc<Shared>,
@@ -464,13 +486,38 @@ impl AppFuture {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
         }
         let in_flight = this.in_flight.take();
-        Poll::Ready(into_hyper(response, this.is_head, &this.shared, in_flight))
+        Poll::Ready(into_hyper(response, this.head, &this.shared, in_flight))
     }
+}
+
+/// Whether a request is a `HEAD`, and where it is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    /// Not a `HEAD` request.
+    No,
+    /// Answered here: the `GET` answer's headers, no body.
+    Here,
+    /// Answered by the outermost tower layer's future ([`answer_head`]), so that the layers
+    /// see the response `GET` would get (a compression layer then says `content-encoding`
+    /// for `HEAD` as for `GET`); the response is left as the handler made it.
+    Outside,
+}
+
+/// The answer to `HEAD`: the `GET` answer's headers, including the length its body would
+/// have had, and no body.
+pub(crate) fn answer_head(headers: &mut http::HeaderMap, body: &mut Body) {
+    if let Some(length) = body.exact_len()
+        && length > 0
+        && !headers.contains_key(CONTENT_LENGTH)
+    {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    *body = Body::empty();
 }
 
 fn into_hyper(
     response: HttpResponse,
-    is_head: bool,
+    head: Head,
     shared: &Shared,
     in_flight: Option<InFlight>,
 ) -> Response<Body> {
@@ -482,32 +529,30 @@ fn into_hyper(
     if shared.header_room > 0 {
         headers.reserve(shared.header_room);
     }
-    if let Some(length) = body.exact_len() {
-        if is_head {
-            // HEAD gets the GET answer's headers, including the length it would have had.
-            if length > 0 && !headers.contains_key(CONTENT_LENGTH) {
-                headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    match head {
+        Head::Here => answer_head(&mut headers, &mut body),
+        // A `HEAD` answer's body may be empty with the `GET` length declared (ServeDir's).
+        Head::Outside => body.prepare_to_send(&shared.shutdown, in_flight),
+        Head::No => {
+            if let Some(length) = body.exact_len()
+                && let Some(declared) = headers.get(CONTENT_LENGTH)
+                && declared
+                    .to_str()
+                    .ok()
+                    .and_then(|text| text.parse::<u64>().ok())
+                    != Some(length)
+            {
+                // A wrong length would corrupt the connection's framing; the body is the
+                // truth.
+                tracing::warn!(
+                    ?declared,
+                    length,
+                    "handler set a content-length that does not match its body; fixing it"
+                );
+                headers.remove(CONTENT_LENGTH);
             }
-        } else if let Some(declared) = headers.get(CONTENT_LENGTH)
-            && declared
-                .to_str()
-                .ok()
-                .and_then(|text| text.parse::<u64>().ok())
-                != Some(length)
-        {
-            // A wrong length would corrupt the connection's framing; the body is the truth.
-            tracing::warn!(
-                ?declared,
-                length,
-                "handler set a content-length that does not match its body; fixing it"
-            );
-            headers.remove(CONTENT_LENGTH);
+            body.prepare_to_send(&shared.shutdown, in_flight);
         }
-    }
-    if is_head {
-        body = Body::empty();
-    } else {
-        body.prepare_to_send(&shared.shutdown, in_flight);
     }
     let mut response = Response::new(body);
     *response.status_mut() = status;

@@ -754,3 +754,62 @@ async fn a_layer_reading_the_body_is_held_to_the_body_read_timeout() {
     assert_eq!(status_of(&reply), 200, "{reply}");
     assert!(reply.ends_with("abcdef"), "{reply}");
 }
+
+/// HEAD must get the headers GET would (RFC 9110 §9.3.2): the layers see the response GET
+/// would have, so a compressed JSON answer's HEAD says `content-encoding: gzip` (and no
+/// uncompressed length), while an uncompressed one keeps its `content-length`; and the
+/// keep-alive connection stays well framed (no body bytes after a HEAD answer).
+#[tokio::test]
+async fn head_through_layers_gets_the_headers_get_would() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.js"), JSON).unwrap();
+    let mut app = Application::new();
+    app.http_router.add(["GET"], "/todos", json);
+    app.http_router
+        .mount("/static", tower_http::services::ServeDir::new(dir.path()));
+    app.layer(CompressionLayer::new());
+    let server = TestServer::start(app).await;
+
+    // A mounted ServeDir answers HEAD itself (no body, the file's length declared).
+    let reply = raw(
+        server.addr,
+        b"HEAD /static/app.js HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_of(&reply), 200, "{reply}");
+    let expected = format!("content-length: {}\r\n", JSON.len());
+    assert!(reply.to_ascii_lowercase().contains(&expected), "{reply}");
+    assert!(reply.ends_with("\r\n\r\n"), "{reply}");
+
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(
+            b"HEAD /todos HTTP/1.1\r\nhost: x\r\naccept-encoding: gzip\r\n\r\n\
+              HEAD /todos HTTP/1.1\r\nhost: x\r\n\r\n\
+              GET /todos HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let reply = common::read_until_close(&mut socket, Duration::from_secs(10)).await;
+    let answers: Vec<&str> = reply.split("HTTP/1.1 ").skip(1).collect();
+    assert_eq!(answers.len(), 3, "{reply}");
+    let compressed_head = answers[0].to_ascii_lowercase();
+    assert!(compressed_head.starts_with("200"), "{reply}");
+    assert!(
+        compressed_head.contains("content-encoding: gzip"),
+        "{reply}"
+    );
+    assert!(!compressed_head.contains("content-length"), "{reply}");
+    assert!(
+        compressed_head.ends_with("\r\n\r\n"),
+        "a HEAD answer has no body: {reply}"
+    );
+    let plain_head = answers[1].to_ascii_lowercase();
+    assert!(!plain_head.contains("content-encoding"), "{reply}");
+    assert!(
+        plain_head.contains(&format!("content-length: {}", JSON.len())),
+        "{reply}"
+    );
+    assert!(plain_head.ends_with("\r\n\r\n"), "{reply}");
+    assert!(answers[2].ends_with(JSON), "{reply}");
+}

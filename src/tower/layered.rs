@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 use ::tower::util::{BoxCloneSyncService, Oneshot};
 use ::tower::{Layer, Service, ServiceExt};
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{Method, Request, Response};
 
 use super::{BoxedFuture, BoxedService, Inner, Normalize, into_response, request_body};
 use crate::body::Body;
@@ -17,7 +17,7 @@ use crate::error::BoxError;
 use crate::request::{BodyPace, RequestBody};
 use crate::response::HttpResponse;
 use crate::server::InFlight;
-use crate::service::AppService;
+use crate::service::{AppService, answer_head};
 
 /// A layer given to `app.layer`, waiting for the service it will wrap.
 pub(crate) type LayerFn = Box<dyn FnOnce(Inner) -> BoxedService + Send + Sync>;
@@ -74,6 +74,7 @@ impl Layers {
         // A layer may read the body before the application does (to check a signature,
         // say): it waits on the client under the application's pace too.
         let request = request.map(|body| request_body(body, Some(self.body_pace)));
+        let is_head = request.method() == Method::HEAD;
         // Most stacks are ready at once: then the request is handed over now and only the
         // response future is kept, which saves boxing a future that holds the request.
         let started = catch_unwind(AssertUnwindSafe(move || {
@@ -88,7 +89,11 @@ impl Layers {
         // A layer's panic must not take the connection (and its other requests) down.
         let state =
             started.unwrap_or_else(|panic| State::Failed(Some(crate::service::panicked(&*panic))));
-        LayeredFuture { state, in_flight }
+        LayeredFuture {
+            state,
+            in_flight,
+            is_head,
+        }
     }
 }
 
@@ -97,6 +102,8 @@ impl Layers {
 pub(crate) struct LayeredFuture {
     state: State,
     in_flight: Option<InFlight>,
+    /// The layers saw the response `GET` would get; `HEAD` is answered here.
+    is_head: bool,
 }
 
 enum State {
@@ -123,6 +130,11 @@ impl LayeredFuture {
             Ok(Poll::Ready(Err(never))) => match never {},
             Err(panic) => into_response(crate::service::panicked(&*panic)),
         };
+        if self.is_head {
+            let (mut parts, mut body) = response.into_parts();
+            answer_head(&mut parts.headers, &mut body);
+            response = Response::from_parts(parts, body);
+        }
         response.body_mut().hold_open(self.in_flight.take());
         Poll::Ready(response)
     }

@@ -53,7 +53,9 @@
 //!   converts into [`BoxError`]; it is sent frame by frame as it is produced (see
 //!   [`Body::from_http_body`]). An error from a layer is logged and answered
 //!   `500 Internal Server Error` (use tower's `HandleErrorLayer` to choose another answer);
-//!   so is a panic.
+//!   so is a panic. For `HEAD` the layers see the response `GET` would get (so a
+//!   compression layer's `content-encoding` is there for both); its body is dropped after
+//!   the outermost layer.
 //! - **What stays.** `serve` keeps all it does with layers: graceful shutdown (event streams
 //!   marked [`end_on_shutdown`](Body::end_on_shutdown) still end at once), the header-read
 //!   timeout (a response streamed through layers keeps its connection busy), limits,
@@ -167,7 +169,7 @@ where
         let request = request.map(|body| request_body(body, None));
         InnerFuture {
             kind: match &mut self.service {
-                InnerService::App(app) => InnerFutureKind::App(app.respond(request, None)),
+                InnerService::App(app) => InnerFutureKind::App(app.respond_within_layers(request)),
                 InnerService::Layers(service) => InnerFutureKind::Layers(service.call(request)),
             },
         }
