@@ -6,7 +6,8 @@
 //! cookie (each is its own `set-cookie` header).
 //!
 //! Signed cookies can be read but not forged by the client; private cookies can be
-//! neither read nor forged (AES-256-GCM). Both take a [`Key`] of 64 bytes, the same key for
+//! neither read nor forged (AES-256-GCM). Neither verifies under another name than the one
+//! it was set with, so one key can serve every cookie of an application. Both take a [`Key`] of 64 bytes, the same key for
 //! setting and reading, kept secret and stable across restarts (or every session resets):
 //!
 //! ```
@@ -32,7 +33,8 @@
 //! }
 //!
 //! let mut app = Application::new();
-//! // In production, load the key: `Key::from(&secret_bytes)` or `Key::derive_from(..)`.
+//! // In production, load the key (64 secret bytes): `Key::try_from(&bytes[..])` returns an
+//! // error for a short one, where `Key::from` and `Key::derive_from` panic.
 //! app.info.insert(Secret(Key::generate()));
 //! app.http_router.add(["GET"], "/", visits);
 //! ```
@@ -54,13 +56,19 @@ use crate::response::HttpResponse;
 
 /// Every cookie in the request's `cookie` headers (HTTP/2 may split them over several),
 /// in order; pairs that do not parse are skipped.
+///
+/// Split on `;` as bytes, not through `HeaderValue::to_str`: that refuses a whole header
+/// for one byte outside visible ASCII, and a single cookie with UTF-8 in its value (set by
+/// a page's script, say) would then hide every other cookie, the session's included.
 fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
     headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
+        .flat_map(|value| value.as_bytes().split(|&byte| byte == b';'))
+        .filter_map(|pair| std::str::from_utf8(pair).ok())
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| Cookie::parse(pair).ok())
 }
 
 /// The value of the first cookie called `name`, without surrounding double quotes.
@@ -87,9 +95,45 @@ fn candidates<'h>(
         .map(Cookie::into_owned)
 }
 
+/// The key that signs the cookie `name`: derived from `key` and the name, so that a signed
+/// value verifies only under the name it was signed for.
+///
+/// The cookie crate's signed jar authenticates the value alone (its private jar does bind
+/// the name). With one key for several signed cookies, a client could otherwise move a
+/// value it was given under one name (a visit counter, `5`) to another (a user id) and have
+/// it verify. The master key is 64 bytes and names hold no NUL, so the material is
+/// unambiguous; `derive_from` (HKDF-SHA256) needs at least 32 bytes, which it always gets.
+fn signing_key(key: &Key, name: &str) -> Key {
+    let mut material = Vec::with_capacity(key.master().len() + 1 + name.len());
+    material.extend_from_slice(key.master());
+    material.push(0);
+    material.extend_from_slice(name.as_bytes());
+    Key::derive_from(&material)
+}
+
+/// The value of the first cookie called `name` whose signature `key` verifies: one that
+/// another site planted under the same name does not shadow the real one.
+fn verified_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> {
+    let jar = CookieJar::new();
+    let key = signing_key(key, name);
+    let signed = jar.signed(&key);
+    candidates(headers, name)
+        .find_map(|cookie| signed.verify(cookie))
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// The decrypted value of the first cookie called `name` that `key` decrypts.
+fn decrypted_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> {
+    let jar = CookieJar::new();
+    let private = jar.private(key);
+    candidates(headers, name)
+        .find_map(|cookie| private.decrypt(cookie))
+        .map(|cookie| cookie.value().to_owned())
+}
+
 impl HttpRequest {
-    /// The value of the cookie `name`, as the client sent it; the first one if it sent
-    /// several of that name.
+    /// The value of the cookie `name`, as the client sent it (without surrounding double
+    /// quotes); the first one if it sent several of that name.
     #[must_use]
     pub fn cookie(&self, name: &str) -> Option<&str> {
         cookie_value(self.headers(), name)
@@ -104,22 +148,14 @@ impl HttpRequest {
     /// `None` when it is absent or was changed (or signed with another key).
     #[must_use]
     pub fn signed_cookie(&self, name: &str, key: &Key) -> Option<String> {
-        let jar = CookieJar::new();
-        let signed = jar.signed(key);
-        candidates(self.headers(), name)
-            .find_map(|cookie| signed.verify(cookie))
-            .map(|cookie| cookie.value().to_owned())
+        verified_value(self.headers(), name, key)
     }
 
     /// The decrypted value of the private cookie `name`; `None` when it is absent, was
     /// changed, or was encrypted with another key.
     #[must_use]
     pub fn private_cookie(&self, name: &str, key: &Key) -> Option<String> {
-        let jar = CookieJar::new();
-        let private = jar.private(key);
-        candidates(self.headers(), name)
-            .find_map(|cookie| private.decrypt(cookie))
-            .map(|cookie| cookie.value().to_owned())
+        decrypted_value(self.headers(), name, key)
     }
 }
 
@@ -132,14 +168,22 @@ impl crate::ws::WebSocketRequest {
         cookie_value(self.headers(), name)
     }
 
+    /// Every cookie sent with the handshake, in order.
+    pub fn cookies(&self) -> impl Iterator<Item = Cookie<'_>> {
+        request_cookies(self.headers())
+    }
+
     /// The verified value of the signed cookie `name` (see [`HttpRequest::signed_cookie`]).
     #[must_use]
     pub fn signed_cookie(&self, name: &str, key: &Key) -> Option<String> {
-        let jar = CookieJar::new();
-        let signed = jar.signed(key);
-        candidates(self.headers(), name)
-            .find_map(|cookie| signed.verify(cookie))
-            .map(|cookie| cookie.value().to_owned())
+        verified_value(self.headers(), name, key)
+    }
+
+    /// The decrypted value of the private cookie `name` (see
+    /// [`HttpRequest::private_cookie`]).
+    #[must_use]
+    pub fn private_cookie(&self, name: &str, key: &Key) -> Option<String> {
+        decrypted_value(self.headers(), name, key)
     }
 }
 
@@ -185,16 +229,14 @@ impl HttpResponse {
         self
     }
 
-    /// Sets `cookie` signed with `key`: the client can read its value but any change makes
-    /// [`HttpRequest::signed_cookie`] ignore it.
+    /// Sets `cookie` signed with `key` (HMAC-SHA256 over the value, with a key derived from
+    /// `key` and the cookie's name): the client can read its value, but any change, or the
+    /// same value under another name, makes [`HttpRequest::signed_cookie`] ignore it.
     pub fn set_signed_cookie(&mut self, cookie: impl Into<Cookie<'static>>, key: &Key) {
         let cookie = cookie.into();
-        let name = cookie.name().to_owned();
-        let mut jar = CookieJar::new();
-        jar.signed_mut(key).add(cookie);
-        if let Some(signed) = jar.get(&name) {
-            self.set_cookie(signed.clone());
-        }
+        let key = signing_key(key, cookie.name());
+        let signed = through_jar(cookie, |jar, cookie| jar.signed_mut(&key).add(cookie));
+        self.set_cookie(signed);
     }
 
     /// [`set_signed_cookie`](Self::set_signed_cookie), builder style.
@@ -207,13 +249,10 @@ impl HttpResponse {
     /// Sets `cookie` encrypted with `key`: the client can neither read nor change its
     /// value; [`HttpRequest::private_cookie`] decrypts it.
     pub fn set_private_cookie(&mut self, cookie: impl Into<Cookie<'static>>, key: &Key) {
-        let cookie = cookie.into();
-        let name = cookie.name().to_owned();
-        let mut jar = CookieJar::new();
-        jar.private_mut(key).add(cookie);
-        if let Some(private) = jar.get(&name) {
-            self.set_cookie(private.clone());
-        }
+        let private = through_jar(cookie.into(), |jar, cookie| {
+            jar.private_mut(key).add(cookie)
+        });
+        self.set_cookie(private);
     }
 
     /// [`set_private_cookie`](Self::set_private_cookie), builder style.
@@ -231,6 +270,20 @@ impl HttpResponse {
         cookie.make_removal();
         self.set_cookie(cookie);
     }
+}
+
+/// `cookie` as `add` (a signed or private child jar's) leaves it in a jar: signed or
+/// encrypted, with its attributes.
+fn through_jar(
+    cookie: Cookie<'static>,
+    add: impl FnOnce(&mut CookieJar, Cookie<'static>),
+) -> Cookie<'static> {
+    let name = cookie.name().to_owned();
+    let mut jar = CookieJar::new();
+    add(&mut jar, cookie);
+    jar.get(&name)
+        .cloned()
+        .expect("a cookie added to a jar is in it")
 }
 
 /// The `set-cookie` value for `cookie`, or what makes it impossible to send.
@@ -298,6 +351,23 @@ mod tests {
         assert_eq!(names, ["a", "b", "c", "a"]);
     }
 
+    // Regression: cookies were read through `HeaderValue::to_str`, which refuses a whole
+    // header for one byte outside visible ASCII, so a UTF-8 cookie hid the session cookie.
+    #[test]
+    fn a_cookie_with_bytes_outside_ascii_does_not_hide_the_others() {
+        let mut headers = HeaderMap::new();
+        let value =
+            HeaderValue::from_bytes(b"theme=caf\xc3\xa9; latin=\xe9t\xe9; session=abc").unwrap();
+        headers.append(COOKIE, value);
+        assert_eq!(cookie_value(&headers, "session"), Some("abc"));
+        assert_eq!(cookie_value(&headers, "theme"), Some("caf\u{e9}"));
+        assert_eq!(
+            cookie_value(&headers, "latin"),
+            None,
+            "not UTF-8: skipped alone"
+        );
+    }
+
     #[test]
     fn one_set_cookie_header_per_cookie() {
         let response = HttpResponse::default()
@@ -342,22 +412,17 @@ mod tests {
         assert!(!sent[1].contains("secret"), "{}", sent[1]);
         let jar = headers(&[&format!("{}; {}", sent[0], sent[1])]);
         let empty = CookieJar::new();
-        let s = candidates(&jar, "s").find_map(|c| empty.signed(&key).verify(c));
-        assert_eq!(s.unwrap().value(), "42");
+        assert_eq!(verified_value(&jar, "s", &key).as_deref(), Some("42"));
         let p = candidates(&jar, "p").find_map(|c| empty.private(&key).decrypt(c));
         assert_eq!(p.unwrap().value(), "secret value");
         let forged = headers(&[&sent[0].replace("42", "43")]);
-        assert!(
-            candidates(&forged, "s")
-                .find_map(|c| empty.signed(&key).verify(c))
-                .is_none()
-        );
+        assert_eq!(verified_value(&forged, "s", &key), None);
         let other_key = Key::generate();
-        assert!(
-            candidates(&jar, "s")
-                .find_map(|c| empty.signed(&other_key).verify(c))
-                .is_none()
-        );
+        assert_eq!(verified_value(&jar, "s", &other_key), None);
+        // Regression: the cookie crate signs the value alone, so the same value under
+        // another name verified too.
+        let moved = headers(&[&sent[0].replacen("s=", "admin=", 1)]);
+        assert_eq!(verified_value(&moved, "admin", &key), None);
     }
 
     #[test]

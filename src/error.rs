@@ -81,8 +81,14 @@ impl Error {
     }
 }
 
+/// `{:?}` is the message, as for `Display`: a `main` returning `Result<(), Error>` prints its
+/// error with `Debug`, and should say `cannot listen on 127.0.0.1:80: Permission denied`
+/// rather than dump nested structs. `{:#?}` shows the structure.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return fmt::Display::fmt(self, f);
+        }
         f.debug_struct("Error")
             .field("kind", &self.kind)
             .field("source", &self.source)
@@ -242,5 +248,23 @@ impl IntoResponse for Error {
 impl IntoResponse for std::convert::Infallible {
     fn into_response(self) -> HttpResponse {
         match self {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    // Regression: `fn main() -> Result<(), bareasgi::Error>`, the shape of every example,
+    // printed `Error: Error { kind: Bind("127.0.0.1:80"), source: Some(Custom { .. }) }`.
+    #[test]
+    fn debug_is_the_message_so_that_main_prints_it() {
+        let denied = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "Permission denied");
+        let error = Error::bind("127.0.0.1:80".to_owned(), denied);
+        assert_eq!(
+            format!("{error:?}"),
+            "cannot listen on 127.0.0.1:80: Permission denied"
+        );
+        assert!(format!("{error:#?}").starts_with("Error {"), "{error:#?}");
     }
 }

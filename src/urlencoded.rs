@@ -45,24 +45,15 @@ use serde::de::DeserializeOwned;
 use crate::error::HttpError;
 #[cfg(feature = "form")]
 use crate::request::BodyError;
-use crate::request::HttpRequest;
 #[cfg(feature = "form")]
 use crate::request::media_type;
+use crate::request::{HttpRequest, naming_the_field};
 use crate::response::{HttpResponse, IntoResponse};
 
 /// Deserializes urlencoded `input`, naming the field that failed in the error.
 fn deserialize<T: DeserializeOwned>(input: &[u8]) -> Result<T, String> {
     let deserializer = serde_html_form::Deserializer::from_bytes(input);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let problem = error.into_inner();
-        // The root path is "."; a missing field names itself in serde's message.
-        if path == "." {
-            problem.to_string()
-        } else {
-            format!("{path}: {problem}")
-        }
-    })
+    serde_path_to_error::deserialize(deserializer).map_err(naming_the_field)
 }
 
 impl HttpRequest {
@@ -74,10 +65,7 @@ impl HttpRequest {
     /// does not fit `T`.
     #[cfg(feature = "query")]
     pub fn query_as<T: DeserializeOwned>(&self) -> Result<T, QueryError> {
-        deserialize(self.query().unwrap_or("").as_bytes()).map_err(|problem| {
-            tracing::debug!(%problem, "refused the query string");
-            QueryError { problem }
-        })
+        query_as(self.query())
     }
 
     /// Reads an `application/x-www-form-urlencoded` body (an HTML form's `POST`) into `T`,
@@ -101,6 +89,28 @@ impl HttpRequest {
             FormError::Invalid(problem)
         })
     }
+}
+
+#[cfg(all(feature = "query", feature = "ws"))]
+impl crate::ws::WebSocketRequest {
+    /// The handshake's query string deserialized into `T`, as [`HttpRequest::query_as`]
+    /// does: a browser's `new WebSocket(url)` cannot add headers, so options (and often a
+    /// token) come this way.
+    ///
+    /// # Errors
+    /// [`QueryError`] (a `400 Bad Request` naming the field and the problem) when the query
+    /// does not fit `T`; a WebSocket handler refuses with it by `ws.reject(error)`.
+    pub fn query_as<T: DeserializeOwned>(&self) -> Result<T, QueryError> {
+        query_as(self.query())
+    }
+}
+
+#[cfg(feature = "query")]
+fn query_as<T: DeserializeOwned>(query: Option<&str>) -> Result<T, QueryError> {
+    deserialize(query.unwrap_or("").as_bytes()).map_err(|problem| {
+        tracing::debug!(%problem, "refused the query string");
+        QueryError { problem }
+    })
 }
 
 /// A query string that does not fit the type asked for: a `400 Bad Request` whose text

@@ -51,6 +51,13 @@ fn app() -> Application {
     app.http_router.add(["GET"], "/visit", visit);
     app.http_router.add(["GET"], "/list", list);
     app.http_router
+        .add(["GET"], "/whoami", |req: HttpRequest| async move {
+            match req.signed_cookie("user", key(&req)) {
+                Some(user) => format!("user {user}"),
+                None => "anonymous".to_owned(),
+            }
+        });
+    app.http_router
         .add(["GET"], "/several", |_req: HttpRequest| async {
             HttpResponse::text(StatusCode::OK, "set")
                 .with_cookie(("a", "1"))
@@ -138,4 +145,71 @@ async fn a_cookie_that_cannot_be_sent_is_a_500_and_removal_expires_it() {
         removal.max_age(),
         Some(bareasgi::cookie::time::Duration::ZERO)
     );
+}
+
+// A WebSocket handshake carries the session cookie and, since a browser's
+// `new WebSocket(url)` cannot add headers, options in the query string: the WebSocket
+// request reads both as an HTTP request does.
+#[cfg(all(feature = "ws", feature = "query"))]
+#[tokio::test]
+async fn a_websocket_handler_reads_cookies_and_the_query_like_an_http_handler() {
+    use bareasgi::ws::{WebSocket, WebSocketError, WebSocketRequest};
+
+    #[derive(serde::Deserialize)]
+    struct Options {
+        room: String,
+    }
+
+    let mut app = app();
+    app.ws_router.add(
+        "/ws",
+        |req: WebSocketRequest, mut ws: WebSocket| async move {
+            let options: Options = match req.query_as() {
+                Ok(options) => options,
+                Err(error) => return ws.reject(error),
+            };
+            let key = &req.info.get::<Secret>().unwrap().0;
+            let note = req.private_cookie("note", key).unwrap_or_default();
+            let visits = req.signed_cookie("visits", key).unwrap_or_default();
+            let names: Vec<_> = req.cookies().map(|c| c.name().to_owned()).collect();
+            ws.accept(None, ()).await?;
+            ws.send(format!("{} {note} {visits} {names:?}", options.room))
+                .await?;
+            Ok::<_, WebSocketError>(())
+        },
+    );
+    let client = TestClient::new(app);
+    let first = client.get("/visit").await;
+    let (visits, note) = (
+        first.cookie("visits").unwrap(),
+        first.cookie("note").unwrap(),
+    );
+    let cookies = format!("visits={}; note={}", visits.value(), note.value());
+
+    let mut ws = client
+        .websocket("/ws?room=blue")
+        .header("cookie", cookies)
+        .await;
+    assert_eq!(
+        ws.receive().await.unwrap(),
+        bareasgi::ws::Message::Text(r#"blue for the server only 1 ["visits", "note"]"#.into())
+    );
+
+    let refused = client.websocket("/ws").try_connect().await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.text().await,
+        "invalid query string: missing field `room`"
+    );
+}
+
+// Regression: the cookie crate's signed jar authenticates the value alone, so with one key
+// for every signed cookie, the value the server signed as the visit counter verified as
+// any other signed cookie too: sent as `user`, it made the client user 1.
+#[tokio::test]
+async fn a_signed_value_does_not_verify_under_another_name() {
+    let client = TestClient::new(app());
+    let visits = client.get("/visit").await.cookie("visits").unwrap();
+    let moved = client.get("/whoami").cookie("user", visits.value()).await;
+    assert_eq!(moved.text().await, "anonymous");
 }

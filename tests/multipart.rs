@@ -158,3 +158,53 @@ async fn another_content_type_is_415_and_a_broken_body_400() {
     assert_eq!(status_of(&truncated), 400, "{truncated}");
     assert!(truncated.contains("incomplete data"), "{truncated}");
 }
+
+/// Takes uploads of up to 64 MiB, as an endpoint for large files does.
+async fn large_files(mut req: HttpRequest) -> Result<String, HttpError> {
+    let mut form = req.multipart_with(MultipartLimits::new().whole_body(64 << 20))?;
+    let mut total = 0;
+    while let Some(mut field) = form.next_field().await? {
+        while let Some(chunk) = field.chunk().await? {
+            total += chunk.len();
+        }
+    }
+    Ok(total.to_string())
+}
+
+// Regression: multer holds the preamble and a field's headers in memory until it finds
+// their end, so with the whole-body limit raised for large files a client could make the
+// server buffer (and rescan on every read) everything up to that limit by never ending
+// them. Both are now bounded (16 KiB), however large the whole-body limit.
+#[tokio::test]
+async fn an_endless_preamble_or_field_head_is_a_413_whatever_the_whole_body_limit() {
+    let mut app = Application::new();
+    app.http_router.add(["POST"], "/large", large_files);
+    let server = TestServer::start(app).await;
+    let post = |body: Vec<u8>| {
+        client()
+            .post(server.url("/large"))
+            .header("content-type", "multipart/form-data; boundary=B")
+            .body(body)
+            .send()
+    };
+
+    let preamble = vec![b'a'; 256 * 1024];
+    let response = post(preamble).await.unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "invalid multipart body: the preamble or a field's headers run past 16384 bytes"
+    );
+
+    let mut endless_head = b"--B\r\ncontent-disposition: form-data; name=\"f\"\r\nx-pad: ".to_vec();
+    endless_head.resize(256 * 1024, b'a');
+    let response = post(endless_head).await.unwrap();
+    assert_eq!(response.status(), 413);
+
+    // A field's data is not a head: large data, blank lines in it, is fine.
+    let mut upload = b"--B\r\ncontent-disposition: form-data; name=\"f\"\r\n\r\n".to_vec();
+    upload.extend(b"\r\n\r\nline\r\n".iter().cycle().take(1 << 20));
+    upload.extend_from_slice(b"\r\n--B--\r\n");
+    let response = post(upload).await.unwrap();
+    assert_eq!(response.text().await.unwrap(), (1 << 20).to_string());
+}

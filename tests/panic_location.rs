@@ -97,4 +97,11 @@ fn test_client() {
     let (file, at, message) = caught(|| drop(client.get("/").header("bad name", "v")));
     assert_eq!((file.as_str(), at), (file!(), line), "{message}");
     assert!(message.starts_with("invalid header name"), "{message}");
+
+    // Regression: a cookie that cannot be sent panicked only at `send`, inside the library,
+    // or (with a `;` in its value) silently sent two cookies.
+    let line = line!() + 1;
+    let (file, at, message) = caught(|| drop(client.get("/").cookie("a", "1; admin=true")));
+    assert_eq!((file.as_str(), at), (file!(), line), "{message}");
+    assert_eq!(message, "cannot send \"a\"=\"1; admin=true\" as one cookie");
 }

@@ -260,4 +260,41 @@ mod json {
         let big = r#"{"item":"a very long item name that goes on and on and on","quantity":1}"#;
         assert_eq!(post(&server, "application/json", big).await.0, 413);
     }
+
+    #[derive(Deserialize)]
+    struct Basket {
+        #[allow(dead_code)] // the test is about the error
+        orders: Vec<Order>,
+    }
+
+    // Regression: a mistyped value deep in a JSON body was a 400 that gave only a line and
+    // column (`invalid type: string "three", expected u32 at line 1 column 67`), unlike
+    // query strings and forms, whose 400 names the field.
+    #[tokio::test]
+    async fn a_json_400_names_the_field_at_fault() {
+        let mut app = Application::new();
+        app.http_router
+            .add(["POST"], "/basket", |mut req: HttpRequest| async move {
+                req.json::<Basket>().await.map(|_| "ok")
+            });
+        let server = TestServer::start(app).await;
+        let post = |body: &'static str| {
+            client()
+                .post(server.url("/basket"))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+        };
+        let body = r#"{"orders":[{"item":"a","quantity":1},{"item":"b","quantity":"three"}]}"#;
+        let response = post(body).await.unwrap();
+        assert_eq!(response.status(), 400);
+        assert_eq!(
+            response.text().await.unwrap(),
+            "invalid JSON body: orders[1].quantity: invalid type: string \"three\", \
+             expected u32 at line 1 column 67"
+        );
+        let response = post(r#"{"orders":[]} trailing"#).await.unwrap();
+        assert_eq!(response.status(), 400, "trailing characters are refused");
+        assert_eq!(post(r#" {"orders":[]}  "#).await.unwrap().status(), 200);
+    }
 }

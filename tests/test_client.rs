@@ -140,6 +140,20 @@ fn a_failing_startup_handler_is_reported_and_nothing_is_served() {
     );
 }
 
+// Regression: a startup handler that panicked was reported as "the test server's thread
+// ended before starting: Err(Any { .. })", without the panic's message.
+#[test]
+#[should_panic(
+    expected = "the application did not start: a startup handler panicked: no config file"
+)]
+fn a_panicking_startup_handler_is_reported_with_its_message() {
+    let mut app = Application::new();
+    app.on_startup(async |_info: &mut TypeMap| -> Result<(), BoxError> {
+        panic!("no config file")
+    });
+    drop(TestClient::new(app));
+}
+
 #[derive(Debug, Deserialize, Serialize)]
 struct Filter {
     done: Option<bool>,

@@ -87,10 +87,14 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use http::Method;
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Uri};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
 use crate::app::Application;
+use crate::body::Body;
 use crate::error::Error;
 
 thread_local! {
@@ -214,10 +218,13 @@ impl TestClient {
                 let _ = thread.join();
                 Err(error)
             }
-            Err(_) => {
-                let outcome = thread.join();
-                panic!("the test server's thread ended before starting: {outcome:?}")
-            }
+            Err(_) => match thread.join() {
+                Err(payload) => panic!(
+                    "the application did not start: a startup handler panicked: {}",
+                    crate::panic_message(&*payload)
+                ),
+                Ok(()) => panic!("the test server's thread ended before starting"),
+            },
         }
     }
 
@@ -310,11 +317,16 @@ impl Drop for TestClient {
         let _ = server.stop.send(());
         // On the server's own threads (a client dropped inside a handler) waiting would
         // never end: the server stops by itself.
-        if !ON_SERVER_THREAD.with(Cell::get)
-            && server.thread.join().is_err()
+        if ON_SERVER_THREAD.with(Cell::get) {
+            return;
+        }
+        if let Err(payload) = server.thread.join()
             && !std::thread::panicking()
         {
-            panic!("the test server's thread panicked");
+            panic!(
+                "the test server's thread panicked: {}",
+                crate::panic_message(&*payload)
+            );
         }
     }
 }
@@ -329,21 +341,69 @@ impl fmt::Debug for TestClient {
 }
 
 impl Shared {
-    /// Opens a connection to the server, driven by the server's runtime so that it makes
-    /// progress whatever the caller's executor does.
-    pub(crate) async fn connect(&self) -> tokio::net::TcpStream {
+    /// A new HTTP/1.1 connection to the server. The socket and the connection are driven
+    /// by the server's runtime, so they make progress whatever the caller's executor does,
+    /// and end with it; upgrades (WebSockets) are allowed.
+    pub(crate) async fn connect(&self) -> SendRequest<Body> {
         let addr = self.addr;
         let connected = self
             .runtime
-            .spawn(async move { tokio::net::TcpStream::connect(addr).await })
+            .spawn(async move {
+                let stream = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|error| {
+                        format!("cannot connect to the test server at {addr}: {error}")
+                    })?;
+                let _ = stream.set_nodelay(true);
+                let (sender, connection) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                        .await
+                        .map_err(|error| {
+                            format!("cannot start HTTP/1.1 with the test server: {error}")
+                        })?;
+                tokio::spawn(async move {
+                    if let Err(error) = connection.with_upgrades().await {
+                        tracing::debug!(%error, "test client connection ended");
+                    }
+                });
+                Ok::<_, String>(sender)
+            })
             .await;
         match connected {
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
-                stream
-            }
-            Ok(Err(error)) => panic!("cannot connect to the test server at {addr}: {error}"),
+            Ok(Ok(sender)) => sender,
+            Ok(Err(problem)) => panic!("{problem}"),
             Err(_) => panic!("the test server at {addr} has stopped"),
         }
+    }
+}
+
+/// The request target a test gave: a path with its query, never a whole URL.
+#[track_caller]
+pub(crate) fn request_target(path: &str) -> Uri {
+    match path.parse::<Uri>() {
+        Ok(uri) if uri.scheme().is_none() && path.starts_with('/') => uri,
+        _ => panic!(
+            "{path:?} is not a request target: give the path (and query), such as \"/todos?done=true\""
+        ),
+    }
+}
+
+/// A header a test gave, or a panic at the test's line naming what is wrong with it.
+#[track_caller]
+pub(crate) fn header<K, V>(name: K, value: V) -> (HeaderName, HeaderValue)
+where
+    K: TryInto<HeaderName>,
+    K::Error: fmt::Display,
+    V: TryInto<HeaderValue>,
+    V::Error: fmt::Display,
+{
+    // A `match`, not a closure: the panic must name the caller's line.
+    let name = match name.try_into() {
+        Ok(name) => name,
+        Err(error) => panic!("invalid header name: {error}"),
+    };
+    match value.try_into() {
+        Ok(value) => (name, value),
+        Err(error) => panic!("invalid value for header {name}: {error}"),
     }
 }

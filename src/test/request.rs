@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use http::header::{COOKIE, HOST, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Uri};
-use hyper_util::rt::TokioIo;
 
 use super::Shared;
 use super::response::TestResponse;
@@ -31,16 +30,10 @@ pub struct TestRequest {
 impl TestRequest {
     #[track_caller]
     pub(crate) fn new(shared: Arc<Shared>, method: Method, path: &str) -> Self {
-        let target = match path.parse::<Uri>() {
-            Ok(uri) if uri.scheme().is_none() && path.starts_with('/') => uri,
-            _ => panic!(
-                "{path:?} is not a request target: give the path (and query), such as \"/todos?done=true\""
-            ),
-        };
         Self {
             shared,
             method,
-            target,
+            target: super::request_target(path),
             headers: HeaderMap::new(),
             cookies: Vec::new(),
             body: Body::empty(),
@@ -59,22 +52,27 @@ impl TestRequest {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Display,
     {
-        // A `match`, not a closure: the panic must name the caller's line.
-        let name = match name.try_into() {
-            Ok(name) => name,
-            Err(error) => panic!("invalid header name: {error}"),
-        };
-        let value = match value.try_into() {
-            Ok(value) => value,
-            Err(error) => panic!("invalid value for header {name}: {error}"),
-        };
+        let (name, value) = super::header(name, value);
         self.headers.append(name, value);
         self
     }
 
     /// Sends the cookie `name=value` (all cookies go in one `cookie` header, as browsers
     /// send them).
+    ///
+    /// # Panics
+    /// When the pair cannot be sent as one cookie: an empty name, a name with `=`, `;` or
+    /// whitespace, a value with `;` or a control character. (To send a malformed `cookie`
+    /// header on purpose, use [`header`](Self::header).)
+    #[track_caller]
     pub fn cookie(mut self, name: &str, value: &str) -> Self {
+        let bad_name = name.is_empty()
+            || name
+                .chars()
+                .any(|c| c == '=' || c == ';' || c.is_whitespace() || c.is_control());
+        if bad_name || value.chars().any(|c| c == ';' || c.is_control()) {
+            panic!("cannot send {name:?}={value:?} as one cookie");
+        }
         self.cookies.push(format!("{name}={value}"));
         self
     }
@@ -157,27 +155,7 @@ impl TestRequest {
         *request.uri_mut() = target;
         *request.headers_mut() = headers;
 
-        let stream = shared.connect().await;
-        let handshake = shared
-            .runtime
-            .spawn(async move {
-                let (sender, connection) =
-                    hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-                // The connection runs on the server's runtime until the response is read or
-                // dropped.
-                tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::debug!(%error, "test client connection ended");
-                    }
-                });
-                Ok::<_, hyper::Error>(sender)
-            })
-            .await;
-        let mut sender = match handshake {
-            Ok(Ok(sender)) => sender,
-            Ok(Err(error)) => panic!("cannot start HTTP/1.1 with the test server: {error}"),
-            Err(_) => panic!("the test server has stopped"),
-        };
+        let mut sender = shared.connect().await;
         let (method, uri) = (request.method().clone(), request.uri().clone());
         match sender.send_request(request).await {
             Ok(response) => TestResponse::from_incoming(response),

@@ -46,13 +46,9 @@ pub struct WebSocketConnect {
 impl WebSocketConnect {
     #[track_caller]
     pub(crate) fn new(shared: Arc<Shared>, path: &str) -> Self {
-        let target = match path.parse::<Uri>() {
-            Ok(uri) if uri.scheme().is_none() && path.starts_with('/') => uri,
-            _ => panic!("{path:?} is not a request target: give the path, such as \"/ws\""),
-        };
         Self {
             shared,
-            target,
+            target: super::request_target(path),
             headers: HeaderMap::new(),
             subprotocols: Vec::new(),
         }
@@ -70,15 +66,7 @@ impl WebSocketConnect {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Display,
     {
-        // A `match`, not a closure: the panic must name the caller's line.
-        let name = match name.try_into() {
-            Ok(name) => name,
-            Err(error) => panic!("invalid header name: {error}"),
-        };
-        let value = match value.try_into() {
-            Ok(value) => value,
-            Err(error) => panic!("invalid value for header {name}: {error}"),
-        };
+        let (name, value) = super::header(name, value);
         self.headers.append(name, value);
         self
     }
@@ -130,25 +118,7 @@ impl WebSocketConnect {
         *request.uri_mut() = target.clone();
         *request.headers_mut() = headers;
 
-        let stream = shared.connect().await;
-        let handshake = shared
-            .runtime
-            .spawn(async move {
-                let (sender, connection) =
-                    hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(stream)).await?;
-                tokio::spawn(async move {
-                    if let Err(error) = connection.with_upgrades().await {
-                        tracing::debug!(%error, "test WebSocket connection ended");
-                    }
-                });
-                Ok::<_, hyper::Error>(sender)
-            })
-            .await;
-        let mut sender = match handshake {
-            Ok(Ok(sender)) => sender,
-            Ok(Err(error)) => panic!("cannot start HTTP/1.1 with the test server: {error}"),
-            Err(_) => panic!("the test server has stopped"),
-        };
+        let mut sender = shared.connect().await;
         let response = match sender.send_request(request).await {
             Ok(response) => response,
             Err(error) => panic!("the WebSocket handshake to {target} failed: {error}"),

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::request::WebSocketRequest;
-use super::socket::Upgrade;
+use super::upgrade::Upgrade;
 use crate::handler::BoxFuture;
 use crate::response::{HttpResponse, IntoResponse};
 

@@ -64,6 +64,7 @@
 //!   that close, `send` fails with [`WebSocketError::Closed`]. The server waits for handlers
 //!   and closing handshakes up to its shutdown timeout, then drops them.
 
+mod closing;
 mod error;
 mod handler;
 mod handshake;
@@ -73,6 +74,7 @@ mod request;
 mod router;
 mod runtime;
 mod socket;
+mod upgrade;
 
 pub use error::WebSocketError;
 pub use handler::{IntoWsOutcome, WsHandler};

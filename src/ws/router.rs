@@ -17,7 +17,7 @@ use super::handshake;
 use super::middleware::WsNext;
 use super::request::WebSocketRequest;
 use super::runtime::WsRuntime;
-use super::socket::Upgrade;
+use super::upgrade::Upgrade;
 use crate::handler::{BoxFuture, Handler};
 use crate::request::HttpRequest;
 use crate::response::HttpResponse;

@@ -11,39 +11,26 @@
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::mem;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
 
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
-use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
-use tracing::Instrument;
 
+use super::closing::{Closing, Ending, close_frame};
 use super::error::WebSocketError;
-use super::handler::WsHandler;
-use super::handshake;
 use super::message::{Message, close_code};
-use super::request::WebSocketRequest;
 use super::runtime::WsRuntime;
 use crate::response::{HttpResponse, IntoHeaders, IntoResponse};
 
-type Stream = WebSocketStream<TokioIo<Upgraded>>;
-
-/// How long the closing handshake may take before the connection is dropped.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How much a failed connection may still send us after our close before we stop reading.
-const DRAIN_LIMIT: usize = 1 << 20;
+pub(super) type Stream = WebSocketStream<TokioIo<Upgraded>>;
 
 /// A WebSocket conversation: bareASGI's `WebSocket`.
 ///
@@ -96,7 +83,7 @@ enum State {
 }
 
 /// The handler's answer to the handshake, for the HTTP side to send.
-enum Decision {
+pub(super) enum Decision {
     Accept {
         protocol: Option<HeaderValue>,
         headers: HeaderMap,
@@ -104,98 +91,30 @@ enum Decision {
     Reject(HttpResponse),
 }
 
-/// The rest of a closing handshake, run in the background.
-enum Closing {
-    /// The peer closed: send the reply tungstenite has queued.
-    Reply,
-    /// Send our close and wait for the peer's.
-    Handshake(CloseFrame),
-    /// Our close is sent: wait for the peer's.
-    AwaitReply,
-    /// The peer broke the protocol or a limit: send our close, stop writing, and read
-    /// what it still sends (without parsing it) until it hangs up, so the close frame is
-    /// not lost to a reset.
-    Fail(CloseFrame),
-    /// The connection is gone.
-    Drop,
-}
-
-/// How a conversation ended: what `receive` reports and what is left to do on the wire.
-struct Ending {
-    code: u16,
-    reason: String,
-    closing: Closing,
-}
-
-impl Ending {
-    fn ours(code: u16, reason: &str, fail: bool) -> Self {
-        let frame = close_frame(code, reason);
-        let closing = if fail {
-            Closing::Fail(frame)
-        } else {
-            Closing::Handshake(frame)
-        };
-        Self {
-            code,
-            reason: reason.to_owned(),
-            closing,
-        }
-    }
-
-    fn abnormal() -> Self {
-        Self {
-            code: close_code::ABNORMAL,
-            reason: String::new(),
-            closing: Closing::Drop,
-        }
-    }
-
-    fn from_peer(frame: Option<CloseFrame>) -> Self {
-        let (code, reason) = match frame {
-            Some(frame) => (u16::from(frame.code), frame.reason.as_str().to_owned()),
-            None => (close_code::NO_STATUS, String::new()),
-        };
-        Self {
-            code,
-            reason,
-            closing: Closing::Reply,
-        }
-    }
-
-    fn from_error(error: &WsError) -> Self {
-        tracing::debug!(%error, "WebSocket connection failed");
-        match error {
-            WsError::Capacity(_) => {
-                Self::ours(close_code::MESSAGE_TOO_BIG, "message too big", true)
-            }
-            WsError::Utf8(_) => Self::ours(
-                close_code::INVALID_DATA,
-                "invalid UTF-8 in a text message",
-                true,
-            ),
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
-            | WsError::Io(_)
-            | WsError::ConnectionClosed
-            | WsError::AlreadyClosed => Self::abnormal(),
-            WsError::Protocol(_) => Self::ours(close_code::PROTOCOL_ERROR, "protocol error", true),
-            _ => Self::ours(close_code::INTERNAL_ERROR, "internal error", true),
-        }
-    }
-}
-
-fn close_frame(code: u16, reason: &str) -> CloseFrame {
-    CloseFrame {
-        code: code.into(),
-        reason: reason.into(),
-    }
-}
-
 impl WebSocket {
+    /// A conversation waiting for the handler's decision, which goes to `decide`.
+    pub(super) fn pending(
+        decide: oneshot::Sender<Decision>,
+        upgrade: OnUpgrade,
+        offered: Vec<String>,
+        runtime: Arc<WsRuntime>,
+    ) -> Self {
+        let shutdown_token = runtime.shutdown.child_token();
+        Self {
+            state: State::Pending { decide, upgrade },
+            shutdown: Box::pin(shutdown_token.clone().cancelled_owned()),
+            shutdown_token,
+            offered,
+            runtime,
+        }
+    }
+
     /// Accepts the conversation: the client gets `101 Switching Protocols` with
     /// `subprotocol` (one the client offered, see
-    /// [`WebSocketRequest::subprotocols`]) and `headers` (`()` for none, or any of the
-    /// forms a response takes: `[("set-cookie", "a=b")]`, a `HeaderMap`, ...). Returns
-    /// once the connection is a WebSocket.
+    /// [`WebSocketRequest::subprotocols`](super::WebSocketRequest::subprotocols)) and
+    /// `headers` (`()` for none, or any of the forms a response takes:
+    /// `[("set-cookie", "a=b")]`, a `HeaderMap`, ...). Returns once the connection is a
+    /// WebSocket.
     ///
     /// # Errors
     /// [`WebSocketError::UnknownSubprotocol`] or [`WebSocketError::InvalidHeader`] (nothing
@@ -475,131 +394,5 @@ impl fmt::Debug for WebSocket {
             .field("state", &state)
             .field("close_code", &self.close_code())
             .finish()
-    }
-}
-
-impl WsRuntime {
-    fn spawn_closing(&self, stream: Box<Stream>, closing: Closing) {
-        if matches!(closing, Closing::Drop) {
-            return;
-        }
-        // Drop may run outside a runtime (a socket leaked into a runtime's teardown).
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let hard_stop = self.hard_stop.clone();
-        let finishing = async move {
-            tokio::select! {
-                biased;
-                () = hard_stop.cancelled() => {}
-                _ = tokio::time::timeout(CLOSE_TIMEOUT, finish(stream, closing)) => {}
-            }
-        };
-        self.tasks.spawn_on(finishing, &handle);
-    }
-}
-
-async fn finish(mut stream: Box<Stream>, closing: Closing) {
-    match closing {
-        Closing::Reply => {
-            let _ = stream.flush().await;
-        }
-        Closing::Handshake(frame) => {
-            if WebSocketStream::close(&mut stream, Some(frame))
-                .await
-                .is_ok()
-            {
-                await_reply(&mut stream).await;
-            }
-        }
-        Closing::AwaitReply => await_reply(&mut stream).await,
-        Closing::Fail(frame) => {
-            let _ = WebSocketStream::close(&mut stream, Some(frame)).await;
-            // tungstenite would try to buffer the rest of an oversize frame, so the bytes
-            // still coming are read raw and discarded.
-            let io = stream.get_mut();
-            let _ = io.shutdown().await;
-            let mut scratch = [0u8; 4096];
-            let mut drained = 0;
-            while drained < DRAIN_LIMIT {
-                match io.read(&mut scratch).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(read) => drained += read,
-                }
-            }
-        }
-        Closing::Drop => {}
-    }
-    // Dropping the stream now closes the TCP connection from the server's side, as
-    // RFC 6455 §7.1.1 asks.
-}
-
-/// Reads (and drops) what the peer sends until its close arrives.
-async fn await_reply(stream: &mut Stream) {
-    while let Some(Ok(message)) = stream.next().await {
-        if message.is_close() {
-            // One more read lets tungstenite finish; it ends the stream at once.
-            let _ = stream.next().await;
-            break;
-        }
-    }
-}
-
-/// The end of the WebSocket middleware chain: runs the handler in its own task and answers
-/// the handshake with its decision.
-pub(crate) struct Upgrade {
-    pub(crate) handler: Arc<dyn WsHandler>,
-    pub(crate) accept: HeaderValue,
-    pub(crate) upgrade: OnUpgrade,
-    pub(crate) runtime: Arc<WsRuntime>,
-}
-
-impl Upgrade {
-    pub(crate) async fn open(self, req: WebSocketRequest) -> HttpResponse {
-        let Self {
-            handler,
-            accept,
-            upgrade,
-            runtime,
-        } = self;
-        let (decide, decided) = oneshot::channel();
-        let shutdown_token = runtime.shutdown.child_token();
-        let socket = WebSocket {
-            state: State::Pending { decide, upgrade },
-            shutdown: Box::pin(shutdown_token.clone().cancelled_owned()),
-            shutdown_token,
-            offered: req.subprotocols().map(str::to_owned).collect(),
-            runtime: runtime.clone(),
-        };
-        let span = tracing::info_span!("websocket", path = %req.path());
-        let hard_stop = runtime.hard_stop.clone();
-        runtime.tasks.spawn(
-            async move {
-                let run = AssertUnwindSafe(handler.call(req, socket)).catch_unwind();
-                tokio::select! {
-                    outcome = run => match outcome {
-                        Ok(Ok(())) => {}
-                        Ok(Err(error)) => match error.downcast_ref::<WebSocketError>() {
-                            Some(error) if error.is_disconnect() => tracing::debug!(%error, "WebSocket ended"),
-                            _ => tracing::error!(%error, "WebSocket handler failed"),
-                        },
-                        Err(panic) => {
-                            tracing::error!(panic = %crate::panic_message(&*panic), "WebSocket handler panicked");
-                        }
-                    },
-                    () = hard_stop.cancelled() => {
-                        tracing::debug!("WebSocket handler still running at the end of the shutdown timeout; dropped");
-                    }
-                }
-            }
-            .instrument(span),
-        );
-        match decided.await {
-            Ok(Decision::Accept { protocol, headers }) => {
-                handshake::switching_protocols(accept, protocol, headers)
-            }
-            Ok(Decision::Reject(response)) => response,
-            Err(_) => HttpResponse::text(StatusCode::FORBIDDEN, "Forbidden"),
-        }
     }
 }

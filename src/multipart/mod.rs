@@ -43,9 +43,13 @@
 //! (2 MiB unless the application or the handler raised it), so an endpoint that takes large
 //! files says how large with [`MultipartLimits::whole_body`] (or
 //! [`HttpRequest::set_body_limit`]). A `content-length` over the limit is refused before
-//! anything is read.
+//! anything is read. Whatever the limits, what comes before the first field (a preamble)
+//! and each field's headers may take at most 16 KiB, since the parser holds those in memory
+//! until their end: past that, a `413`.
 //!
 //! [multer]: https://docs.rs/multer
+
+mod head_limit;
 
 use std::fmt;
 use std::pin::Pin;
@@ -59,6 +63,7 @@ use http::{HeaderMap, StatusCode};
 use crate::error::HttpError;
 use crate::request::{HttpRequest, media_type};
 use crate::response::{HttpResponse, IntoResponse};
+use head_limit::{HeadLimited, HeadTooLarge};
 
 /// How much a multipart body may hold: in all, per field, and for fields named one by one.
 ///
@@ -145,7 +150,7 @@ impl HttpRequest {
                 limit: whole,
             }));
         }
-        let body = self.take_body();
+        let body = HeadLimited::new(self.take_body(), &boundary);
         Ok(Multipart {
             inner: multer::Multipart::with_constraints(body, boundary, constraints),
         })
@@ -286,6 +291,12 @@ impl MultipartError {
         Self { inner }
     }
 
+    /// A preamble or a field's headers over their bound, which multer reports as a failed
+    /// read of the stream it was given.
+    fn head_too_large(&self) -> bool {
+        matches!(&self.inner, multer::Error::StreamReadFailed(source) if source.is::<HeadTooLarge>())
+    }
+
     /// The status this error answers with: `413` past a limit, `415` for a body that is not
     /// `multipart/form-data`, `500` when the handler asked for a field while holding the
     /// previous one, `400` for anything else the client got wrong.
@@ -295,6 +306,7 @@ impl MultipartError {
             multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
+            _ if self.head_too_large() => StatusCode::PAYLOAD_TOO_LARGE,
             multer::Error::NoMultipart | multer::Error::DecodeContentType(_) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
@@ -318,6 +330,9 @@ impl fmt::Display for MultipartError {
             }
             multer::Error::LockFailure => {
                 f.write_str("a multipart field was asked for while the previous one was held")
+            }
+            multer::Error::StreamReadFailed(source) if source.is::<HeadTooLarge>() => {
+                write!(f, "invalid multipart body: {source}")
             }
             multer::Error::StreamReadFailed(_) => {
                 f.write_str("failed to read the multipart request body")
