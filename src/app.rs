@@ -70,6 +70,26 @@ pub(crate) struct Limits {
     pub(crate) reuse_port: bool,
     #[cfg(feature = "ws")]
     pub(crate) ws_max_message_size: usize,
+    pub(crate) body_read_timeout: Option<Duration>,
+    pub(crate) write_stall_timeout: Option<Duration>,
+    pub(crate) raise_fd_limit: bool,
+    pub(crate) http2: Http2Limits,
+    #[cfg(feature = "ws")]
+    pub(crate) ws_ping_interval: Option<Duration>,
+    #[cfg(feature = "ws")]
+    pub(crate) ws_ping_timeout: Duration,
+}
+
+/// What one HTTP/2 connection may hold; each has a setter on [`Application`].
+#[derive(Debug, Clone)]
+pub(crate) struct Http2Limits {
+    pub(crate) max_concurrent_streams: u32,
+    pub(crate) stream_send_buffer: usize,
+    pub(crate) connection_send_buffer: usize,
+    pub(crate) keep_alive_interval: Option<Duration>,
+    pub(crate) keep_alive_timeout: Duration,
+    /// `None`: the header-read timeout.
+    pub(crate) idle_timeout: Option<Option<Duration>>,
 }
 
 impl Default for Limits {
@@ -85,6 +105,21 @@ impl Default for Limits {
             reuse_port: false,
             #[cfg(feature = "ws")]
             ws_max_message_size: 16 * 1024 * 1024,
+            body_read_timeout: Some(Duration::from_secs(30)),
+            write_stall_timeout: Some(Duration::from_secs(30)),
+            raise_fd_limit: true,
+            http2: Http2Limits {
+                max_concurrent_streams: 100,
+                stream_send_buffer: 64 * 1024,
+                connection_send_buffer: 1024 * 1024,
+                keep_alive_interval: Some(Duration::from_secs(30)),
+                keep_alive_timeout: Duration::from_secs(20),
+                idle_timeout: None,
+            },
+            #[cfg(feature = "ws")]
+            ws_ping_interval: Some(Duration::from_secs(30)),
+            #[cfg(feature = "ws")]
+            ws_ping_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -154,6 +189,12 @@ impl Application {
 
     /// How long a client may take to send its request headers before the connection is
     /// closed (HTTP/1.1); `None` turns the timeout off. Default 30 s.
+    ///
+    /// It is also how long an HTTP/1.1 connection may stay idle: one that has no request
+    /// open, starts none and writes nothing for this long is closed (between one timeout
+    /// and one and a half after it went quiet). It also bounds the wait for a new
+    /// connection's first bytes, and is the default of
+    /// [`http2_idle_timeout`](Self::http2_idle_timeout).
     pub fn header_read_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
         self.limits.header_read_timeout = timeout;
         self
@@ -216,6 +257,110 @@ impl Application {
         self
     }
 
+    /// How long a request body may make no progress while the handler waits for it: a
+    /// client that announces a body and then sends nothing (or stops half-way) for this
+    /// long ends the request. The handler's read fails with
+    /// [`BodyError::TimedOut`](crate::BodyError::TimedOut), which answers
+    /// `408 Request Timeout` if the response has not started; over HTTP/1.1 the connection
+    /// is closed after the response (its framing is lost), over HTTP/2 the stream is reset.
+    /// A body that keeps coming, however slowly, is not cut. `None` turns it off; a handler
+    /// that expects long pauses (a streamed upload) can change it for its request with
+    /// [`HttpRequest::set_body_read_timeout`](crate::HttpRequest::set_body_read_timeout).
+    /// Default 30 s.
+    pub fn body_read_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.limits.body_read_timeout = timeout;
+        self
+    }
+
+    /// How long a client may read nothing at all while the server has bytes for it: when
+    /// every write finds the socket full for this long, the connection is closed and its
+    /// response (and the stream producing it) dropped. A client that keeps reading,
+    /// however slowly, gets every byte. Both protocols; independent of the SSE
+    /// keep-alive. `None` turns it off. Default 30 s.
+    pub fn write_stall_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.limits.write_stall_timeout = timeout;
+        self
+    }
+
+    /// Whether [`serve`](Self::serve) raises the process's soft limit on open files to its
+    /// hard limit when it starts, as Go's runtime does (Unix only). The usual soft limit of
+    /// 1,024 is kept for programs that use `select(2)`; under a flood of connections a
+    /// server left at it runs out of file descriptors and accepts no one until some close.
+    /// Child processes started afterwards inherit the raised limit. Default `true`.
+    pub fn raise_fd_limit(&mut self, raise: bool) -> &mut Self {
+        self.limits.raise_fd_limit = raise;
+        self
+    }
+
+    /// The most streams an HTTP/2 client may have open at once on one connection
+    /// (`SETTINGS_MAX_CONCURRENT_STREAMS`); more are refused with `REFUSED_STREAM`, which
+    /// clients retry. Default 100 (hyper's is 200).
+    pub fn http2_max_concurrent_streams(&mut self, streams: u32) -> &mut Self {
+        self.limits.http2.max_concurrent_streams = streams;
+        self
+    }
+
+    /// How many bytes of one HTTP/2 stream's response may wait in the server for the
+    /// client's flow-control window or the socket, before the stream's body is polled for
+    /// more. Default 64 KiB (hyper's is 400 KiB).
+    pub fn http2_stream_send_buffer(&mut self, bytes: usize) -> &mut Self {
+        self.limits.http2.stream_send_buffer = bytes;
+        self
+    }
+
+    /// How many bytes of response bodies one HTTP/2 connection may hold unsent, over all
+    /// its streams: once a connection's client stops reading, its streams stop producing
+    /// when this much waits for the socket. With [`max_connections`](Self::max_connections)
+    /// it bounds what HTTP/2 clients that never read can make the process hold. At least
+    /// one chunk always goes through. Default 1 MiB.
+    pub fn http2_connection_send_buffer(&mut self, bytes: usize) -> &mut Self {
+        self.limits.http2.connection_send_buffer = bytes;
+        self
+    }
+
+    /// How often an HTTP/2 connection from which nothing has been heard is sent a PING;
+    /// a peer that does not answer within the
+    /// [`http2_keep_alive_timeout`](Self::http2_keep_alive_timeout) is closed, so a
+    /// vanished client does not hold its streams. `None` sends no pings. Default 30 s.
+    pub fn http2_keep_alive_interval(&mut self, interval: Option<Duration>) -> &mut Self {
+        self.limits.http2.keep_alive_interval = interval;
+        self
+    }
+
+    /// How long an HTTP/2 peer has to answer a keep-alive PING. Default 20 s.
+    pub fn http2_keep_alive_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.limits.http2.keep_alive_timeout = timeout;
+        self
+    }
+
+    /// How long an HTTP/2 connection may have no open stream (and nothing left to write)
+    /// before it is closed with GOAWAY, between one timeout and one and a half after its
+    /// last stream ended; a peer that does not then close within a second is dropped.
+    /// `None` never closes idle connections. Default: the
+    /// [`header_read_timeout`](Self::header_read_timeout).
+    pub fn http2_idle_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.limits.http2.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// How often an open WebSocket from which nothing has been heard is sent a ping while
+    /// its handler waits in [`receive`](crate::ws::WebSocket::receive); a peer that sends
+    /// nothing back (no pong, no message) within the
+    /// [`ws_ping_timeout`](Self::ws_ping_timeout) is taken for gone, and `receive` reports
+    /// its close as `1006`. `None` sends no pings. Default 30 s.
+    #[cfg(feature = "ws")]
+    pub fn ws_ping_interval(&mut self, interval: Option<Duration>) -> &mut Self {
+        self.limits.ws_ping_interval = interval;
+        self
+    }
+
+    /// How long a WebSocket peer has to answer a ping. Default 20 s.
+    #[cfg(feature = "ws")]
+    pub fn ws_ping_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.limits.ws_ping_timeout = timeout;
+        self
+    }
+
     /// Turns the application into a hyper [`Service`](hyper::service::Service), to mount it
     /// in a server of your own or call it in-process. Lifespan handlers do not run.
     #[must_use]
@@ -228,7 +373,7 @@ impl Application {
         #[cfg(feature = "ws")]
         let ws = {
             let runtime = Arc::new(WsRuntime::new(
-                self.limits.ws_max_message_size,
+                &self.limits,
                 self.ws_middlewares,
                 shutdown.clone(),
             ));

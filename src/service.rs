@@ -64,6 +64,7 @@ pub(crate) struct Shared {
     endpoint: Arc<dyn Handler>,
     info: Arc<TypeMap>,
     body_limit: usize,
+    body_read_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     pub(crate) shutdown: CancellationToken,
     #[cfg(feature = "ws")]
@@ -98,6 +99,7 @@ impl Shared {
             middlewares: middlewares.into(),
             info: Arc::new(info),
             body_limit: limits.body_limit,
+            body_read_timeout: limits.body_read_timeout,
             request_timeout: limits.request_timeout,
             shutdown,
             #[cfg(feature = "ws")]
@@ -138,6 +140,20 @@ impl AppService {
         }
     }
 
+    /// A response future that is already answered with `response` (the server's own
+    /// refusals, such as a bad `Host`, which no handler sees).
+    pub(crate) fn answer(&self, response: HttpResponse) -> ResponseFuture {
+        ResponseFuture {
+            state: State::Ready(Some(response)),
+            timeout: None,
+            is_head: false,
+            shared: self.shared.clone(),
+            in_flight: None,
+            span: tracing::Span::none(),
+            started: None,
+        }
+    }
+
     /// Starts answering: builds the [`HttpRequest`], runs the middlewares and the routed
     /// handler up to their first await, and returns the future of the rest.
     pub(crate) fn respond<B>(
@@ -158,7 +174,7 @@ impl AppService {
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let req = HttpRequest::new(
             parts,
-            RequestBody::new(body),
+            RequestBody::new(body, shared.body_read_timeout),
             shared.info.clone(),
             shared.body_limit,
         );

@@ -1,6 +1,8 @@
 //! Connection floods: 10,000 idle keep-alive connections and 5,000 open event streams on one
-//! server process, all still served, with the server's memory per connection printed; and
-//! fifty clients that never read an endless body, which must not make the server buffer it.
+//! server process, all still served, with the server's memory per connection printed;
+//! fifty clients that never read an endless body, which must not make the server buffer it;
+//! and ten HTTP/2 connections of 200 never-read streams each, which must add at most
+//! 32 MiB to the server and give it back when they leave.
 //!
 //! The clients run in a second process (this same binary, re-run in client mode), so the
 //! server's RSS is measured alone and each process stays within its open-file limit.
@@ -37,6 +39,8 @@ fn main() {
         runtime.block_on(client_process(&mode));
         return;
     }
+    // First, while the heap is fresh: memory the other scenarios freed would hide growth.
+    runtime.block_on(never_read_http2_streams_hold_bounded_memory_and_give_it_back());
     runtime.block_on(idle_keep_alive_connections_are_all_still_served());
     runtime.block_on(open_event_streams_all_receive_an_event());
     runtime.block_on(stalled_readers_of_a_firehose_do_not_make_the_server_buffer_it());
@@ -238,6 +242,103 @@ async fn stalled_readers_of_a_firehose_do_not_make_the_server_buffer_it() {
     drop(sockets);
 }
 
+/// Ten HTTP/2 clients open their flow-control windows, ask for an endless body on 200
+/// streams each and never read (issue 12: with hyper's defaults this took 896 MB, and
+/// 255 MB stayed after they left).
+async fn never_read_http2_streams_hold_bounded_memory_and_give_it_back() {
+    const CONNECTIONS: usize = 10;
+    let mut app = Application::new();
+    app.http_router
+        .add(["GET"], "/", |_req: HttpRequest| async { "Hello, World!" });
+    app.http_router
+        .add(["GET"], "/firehose", |_req: HttpRequest| async {
+            Body::from_stream(stream::repeat_with(|| Bytes::from(vec![b'x'; 64 * 1024])))
+        });
+    let (addr, _stop) = serve(app).await;
+    let mut warm = TcpStream::connect(addr).await.unwrap();
+    request(
+        &mut warm,
+        "GET / HTTP/1.1\r\nhost: x\r\n\r\n",
+        "Hello, World!",
+    )
+    .await;
+    let before = rss_kib();
+    let mut clients = Clients::spawn("h2-never-read", addr, CONNECTIONS);
+    clients.expect("ready").await;
+    let mut peak = 0;
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        peak = peak.max(rss_kib());
+    }
+    let grown = peak.saturating_sub(before);
+    request(
+        &mut warm,
+        "GET / HTTP/1.1\r\nhost: x\r\n\r\n",
+        "Hello, World!",
+    )
+    .await;
+    clients.send("leave").await;
+    clients.expect("left").await;
+    let left = Instant::now();
+    let mut after = rss_kib();
+    while after > before + 16 * 1024 && left.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        after = rss_kib();
+    }
+    println!(
+        "{CONNECTIONS} HTTP/2 connections x 200 never-read streams: server RSS +{grown} KiB at \
+         the peak; {:+} KiB from before {:.1?} after they left",
+        after as i64 - before as i64,
+        left.elapsed()
+    );
+    assert!(
+        grown <= 32 * 1024,
+        "never-read HTTP/2 streams added {grown} KiB"
+    );
+    assert!(
+        after <= before + 16 * 1024,
+        "the server kept {} KiB after the clients left",
+        after - before
+    );
+}
+
+/// Client mode for HTTP/2: `count` connections that open their windows, ask for
+/// `/firehose` on 200 streams each, and never read; dropped on "leave".
+async fn never_read_http2_clients(addr: SocketAddr, count: usize) {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut bytes = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+        bytes.extend([kind, flags]);
+        bytes.extend(stream.to_be_bytes());
+        bytes.extend(payload);
+        bytes
+    }
+    let mut opening = PREFACE.to_vec();
+    opening.extend(frame(0x4, 0, 0, &[0, 4, 0x7f, 0xff, 0xff, 0xff])); // stream window
+    opening.extend(frame(0x8, 0, 0, &(0x7fff_ffffu32 - 65_535).to_be_bytes()));
+    for index in 0..200u32 {
+        // :method GET, :scheme http, :path /firehose, :authority x (HPACK, no Huffman)
+        let mut block = vec![0x82, 0x86, 0x04, 9];
+        block.extend(b"/firehose");
+        block.extend([0x01, 0x01, b'x']);
+        opening.extend(frame(0x1, 0x5, 1 + 2 * index, &block));
+    }
+    let mut sockets = Vec::new();
+    for _ in 0..count {
+        let mut socket = TcpStream::connect(addr).await.unwrap();
+        socket.write_all(&opening).await.unwrap();
+        sockets.push(socket); // and never read from it
+    }
+    let mut stdout = tokio::io::stdout();
+    stdout.write_all(b"ready\n").await.unwrap();
+    let mut commands = BufReader::new(tokio::io::stdin()).lines();
+    while let Some(command) = commands.next_line().await.unwrap() {
+        assert_eq!(command, "leave");
+        sockets.clear();
+        stdout.write_all(b"left\n").await.unwrap();
+    }
+}
+
 /// Writes `text` and reads until `needle` has been seen.
 async fn request(socket: &mut TcpStream, text: &str, needle: &str) {
     socket.write_all(text.as_bytes()).await.unwrap();
@@ -272,6 +373,9 @@ async fn client_process(mode: &str) {
     );
     let addr: SocketAddr = addr.parse().unwrap();
     let count: usize = count.parse().unwrap();
+    if kind == "h2-never-read" {
+        return never_read_http2_clients(addr, count).await;
+    }
     let (path, needle) = if kind == "idle" {
         ("/", "Hello, World!")
     } else {

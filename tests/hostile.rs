@@ -409,3 +409,46 @@ async fn the_header_read_timeout_never_cuts_a_slow_handler_or_a_silent_stream() 
         200
     );
 }
+
+#[tokio::test]
+async fn a_missing_repeated_or_invalid_host_gets_400_while_absolute_form_targets_still_work() {
+    // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one valid Host.
+    let server = TestServer::start(app()).await;
+    for (request, status, body) in [
+        ("GET / HTTP/1.1\r\n\r\n", 400, "missing Host header"),
+        (
+            "GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n",
+            400,
+            "more than one Host header",
+        ),
+        (
+            "GET / HTTP/1.1\r\nhost: a b/c\r\n\r\n",
+            400,
+            "invalid Host header",
+        ),
+        (
+            "GET / HTTP/1.1\r\nhost: me@a\r\n\r\n",
+            400,
+            "invalid Host header",
+        ),
+        (
+            "GET http://example.com/items/7 HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n",
+            200,
+            "item 7",
+        ),
+        (
+            "GET / HTTP/1.1\r\nhost: [::1]:9009\r\nconnection: close\r\n\r\n",
+            200,
+            "Hello, World!",
+        ),
+        ("GET / HTTP/1.0\r\n\r\n", 200, "Hello, World!"),
+    ] {
+        let reply = raw(server.addr, request.as_bytes()).await;
+        assert_eq!(status_of(&reply), status, "{request:?}: {reply}");
+        assert!(reply.ends_with(body), "{request:?}: {reply}");
+        if status == 400 {
+            assert!(reply.contains("connection: close"), "{reply}");
+        }
+    }
+    next_client_is_fine(&server).await;
+}

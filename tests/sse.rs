@@ -279,6 +279,31 @@ async fn last_event_id_lets_a_stream_resume() {
 }
 
 #[tokio::test]
+async fn a_last_event_id_in_utf8_comes_back_as_sent() {
+    // Regression: only ASCII ids were returned, so a browser resuming after an id such as
+    // "événement-7" (which Chromium sends back as raw UTF-8) got the events replayed.
+    let mut app = Application::new();
+    app.http_router
+        .add(["GET"], "/id", |req: HttpRequest| async move {
+            format!("{:?}", req.last_event_id())
+        });
+    let server = TestServer::start(app).await;
+    let mut request =
+        b"GET /id HTTP/1.1\r\nhost: x\r\nconnection: close\r\nlast-event-id: ".to_vec();
+    request.extend("événement-7 ✓".as_bytes());
+    request.extend(b"\r\n\r\n");
+    let reply = common::raw(server.addr, &request).await;
+    assert!(reply.ends_with("Some(\"événement-7 ✓\")"), "{reply}");
+    // Not UTF-8: no id, rather than a wrong one.
+    let reply = common::raw(
+        server.addr,
+        b"GET /id HTTP/1.1\r\nhost: x\r\nconnection: close\r\nlast-event-id: \xff7\r\n\r\n",
+    )
+    .await;
+    assert!(reply.ends_with("None"), "{reply}");
+}
+
+#[tokio::test]
 async fn a_failing_event_stream_is_cut_off_not_completed() {
     let mut app = Application::new();
     app.http_router

@@ -1,10 +1,11 @@
-//! [`RequestBody`]: the body of a request as a stream of chunks, and [`BodyError`], why it
-//! could not be read.
+//! [`RequestBody`]: the body of a request as a stream of chunks, bounded by the body-read
+//! timeout; and [`BodyError`], why it could not be read.
 
 use std::any::Any;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -12,6 +13,7 @@ use http::StatusCode;
 use http_body::{Body as _, Frame, SizeHint};
 use http_body_util::BodyExt;
 use http_body_util::combinators::BoxBody;
+use tokio::time::{Instant, Sleep};
 
 use crate::error::BoxError;
 use crate::response::{HttpResponse, IntoResponse};
@@ -35,6 +37,13 @@ pub enum BodyError {
     Json(String),
     /// The `content-type` is not JSON: `415 Unsupported Media Type`.
     UnsupportedMediaType,
+    /// The client sent no body data for the body-read timeout while the handler waited:
+    /// `408 Request Timeout`. The request is over: its connection (HTTP/1.1) or stream
+    /// (HTTP/2) is closed after the response.
+    TimedOut {
+        /// The body-read timeout.
+        after: Duration,
+    },
 }
 
 impl BodyError {
@@ -44,6 +53,7 @@ impl BodyError {
         match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Read(_) | Self::InvalidUtf8 | Self::Json(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -57,6 +67,9 @@ impl fmt::Display for BodyError {
             Self::InvalidUtf8 => f.write_str("request body is not valid UTF-8"),
             Self::Json(problem) => write!(f, "invalid JSON body: {problem}"),
             Self::UnsupportedMediaType => f.write_str("expected content-type application/json"),
+            Self::TimedOut { after } => {
+                write!(f, "the client sent no request body data for {after:?}")
+            }
         }
     }
 }
@@ -72,8 +85,12 @@ impl std::error::Error for BodyError {
 
 impl IntoResponse for BodyError {
     fn into_response(self) -> HttpResponse {
-        if let Self::Read(error) = &self {
-            tracing::debug!(%error, "could not read the request body");
+        match &self {
+            Self::Read(error) => tracing::debug!(%error, "could not read the request body"),
+            Self::TimedOut { after } => {
+                tracing::debug!(timeout = ?after, "request body timed out; answering 408");
+            }
+            _ => {}
         }
         HttpResponse::text(self.status(), self.to_string())
     }
@@ -87,9 +104,14 @@ impl From<BodyError> for crate::HttpError {
 
 /// A request body, read as a stream of chunks (`futures::Stream`) or as an
 /// [`http_body::Body`].
+///
+/// Reading it is bounded by the body-read timeout: when the client sends nothing for that
+/// long while the body is awaited, the read fails with [`BodyError::TimedOut`] (as an
+/// `http_body::Body`, with an error that converts to it), and keeps failing.
 #[derive(Default)]
 pub struct RequestBody {
     inner: BodyInner,
+    stall: StallTimer,
 }
 
 #[derive(Default)]
@@ -99,15 +121,62 @@ enum BodyInner {
     // The body hyper hands the server, kept unboxed on the hot path.
     Incoming(hyper::body::Incoming),
     Boxed(BoxBody<Bytes, BoxError>),
+    /// The client stopped sending; the body was dropped, which ends the request (hyper
+    /// closes an HTTP/1.1 connection whose body was not read, and resets an HTTP/2 stream).
+    TimedOut(Duration),
 }
 
+/// The body-read timeout. The timer is created only when the handler first waits for
+/// data that has not arrived, so a body that is already there (or empty) costs nothing;
+/// it is reset when the handler waits again after data came.
+#[derive(Default)]
+struct StallTimer {
+    limit: Option<Duration>,
+    timer: Option<Pin<Box<Sleep>>>,
+    /// Data arrived since the timer was last set.
+    progressed: bool,
+}
+
+impl StallTimer {
+    /// The body is pending: whether it has now been pending for the whole limit.
+    fn expired(&mut self, cx: &mut Context<'_>) -> Option<Duration> {
+        let limit = self.limit?;
+        match &mut self.timer {
+            None => self.timer = Some(Box::pin(tokio::time::sleep(limit))),
+            Some(timer) if self.progressed => timer.as_mut().reset(Instant::now() + limit),
+            Some(_) => {}
+        }
+        self.progressed = false;
+        let timer = self.timer.as_mut()?;
+        timer.as_mut().poll(cx).is_ready().then_some(limit)
+    }
+}
+
+/// The error a timed-out body yields as an `http_body::Body`; the `Stream` of chunks
+/// reports it as [`BodyError::TimedOut`].
+#[derive(Debug)]
+struct BodyTimedOut(Duration);
+
+impl fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the client sent no request body data for {:?}", self.0)
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
 impl RequestBody {
-    /// Wraps any body, reusing hyper's `Incoming` as it is.
-    pub(crate) fn new<B>(body: B) -> Self
+    /// Wraps any body, reusing hyper's `Incoming` as it is; `read_timeout` is the
+    /// body-read timeout.
+    pub(crate) fn new<B>(body: B, read_timeout: Option<Duration>) -> Self
     where
         B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
         B::Error: Into<BoxError>,
     {
+        let stall = StallTimer {
+            limit: read_timeout,
+            ..StallTimer::default()
+        };
         let mut slot = Some(body);
         if let Some(incoming) =
             (&mut slot as &mut dyn Any).downcast_mut::<Option<hyper::body::Incoming>>()
@@ -115,14 +184,23 @@ impl RequestBody {
         {
             return Self {
                 inner: BodyInner::Incoming(incoming),
+                stall,
             };
         }
         match slot {
             Some(body) => Self {
                 inner: BodyInner::Boxed(body.map_err(Into::into).boxed()),
+                stall,
             },
             None => Self::default(),
         }
+    }
+
+    pub(crate) fn set_read_timeout(&mut self, timeout: Option<Duration>) {
+        self.stall = StallTimer {
+            limit: timeout,
+            ..StallTimer::default()
+        };
     }
 
     /// The next chunk of data, skipping trailers.
@@ -137,6 +215,7 @@ impl fmt::Debug for RequestBody {
             BodyInner::Empty => "empty",
             BodyInner::Incoming(_) => "incoming",
             BodyInner::Boxed(_) => "boxed",
+            BodyInner::TimedOut(_) => "timed out",
         };
         f.debug_tuple("RequestBody").field(&kind).finish()
     }
@@ -150,11 +229,25 @@ impl http_body::Body for RequestBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match &mut self.get_mut().inner {
-            BodyInner::Empty => Poll::Ready(None),
+        let this = self.get_mut();
+        let polled = match &mut this.inner {
+            BodyInner::Empty => return Poll::Ready(None),
+            BodyInner::TimedOut(after) => {
+                return Poll::Ready(Some(Err(BodyTimedOut(*after).into())));
+            }
             BodyInner::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
             BodyInner::Boxed(body) => Pin::new(body).poll_frame(cx),
+        };
+        if polled.is_ready() {
+            this.stall.progressed = true;
+            return polled;
         }
+        let Some(after) = this.stall.expired(cx) else {
+            return Poll::Pending;
+        };
+        this.inner = BodyInner::TimedOut(after);
+        this.stall = StallTimer::default();
+        Poll::Ready(Some(Err(BodyTimedOut(after).into())))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -162,6 +255,7 @@ impl http_body::Body for RequestBody {
             BodyInner::Empty => true,
             BodyInner::Incoming(body) => body.is_end_stream(),
             BodyInner::Boxed(body) => body.is_end_stream(),
+            BodyInner::TimedOut(_) => false,
         }
     }
 
@@ -170,6 +264,7 @@ impl http_body::Body for RequestBody {
             BodyInner::Empty => SizeHint::with_exact(0),
             BodyInner::Incoming(body) => body.size_hint(),
             BodyInner::Boxed(body) => body.size_hint(),
+            BodyInner::TimedOut(_) => SizeHint::default(),
         }
     }
 }
@@ -181,7 +276,12 @@ impl Stream for RequestBody {
         loop {
             return match std::task::ready!(self.as_mut().poll_frame(cx)) {
                 None => Poll::Ready(None),
-                Some(Err(error)) => Poll::Ready(Some(Err(BodyError::Read(error)))),
+                Some(Err(error)) => {
+                    Poll::Ready(Some(Err(match error.downcast::<BodyTimedOut>() {
+                        Ok(timed_out) => BodyError::TimedOut { after: timed_out.0 },
+                        Err(error) => BodyError::Read(error),
+                    })))
+                }
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(data) => Poll::Ready(Some(Ok(data))),
                     Err(_trailers) => continue,

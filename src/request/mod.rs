@@ -122,9 +122,15 @@ impl HttpRequest {
 
     /// The value of the `Last-Event-ID` header a reconnecting `EventSource` sends, so an
     /// event stream can resume where the client left off.
+    ///
+    /// Any UTF-8 id comes back as it was sent (browsers send non-ASCII ids as raw UTF-8);
+    /// `None` when the header is missing or not UTF-8. HTTP strips spaces and tabs at the
+    /// ends of a header value, so an id that starts or ends with one comes back without
+    /// them: choose ids that do not.
     #[must_use]
     pub fn last_event_id(&self) -> Option<&str> {
-        self.parts.headers.get("last-event-id")?.to_str().ok()
+        let value = self.parts.headers.get("last-event-id")?;
+        std::str::from_utf8(value.as_bytes()).ok()
     }
 
     /// The largest body [`bytes`](Self::bytes), [`text`](Self::text) and `json` accept.
@@ -137,6 +143,14 @@ impl HttpRequest {
     /// uploads can raise it).
     pub fn set_body_limit(&mut self, limit: usize) {
         self.body_limit = limit;
+    }
+
+    /// Changes the body-read timeout for this request (see
+    /// [`Application::body_read_timeout`](crate::Application::body_read_timeout)): a
+    /// handler that expects a streamed upload with long pauses can lengthen it, or turn it
+    /// off with `None`.
+    pub fn set_body_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.body.set_read_timeout(timeout);
     }
 
     /// Takes the body to read it as a stream of chunks, with no size limit; afterwards the

@@ -1,26 +1,38 @@
-//! The header-read timeout of an HTTP/1.1 connection, kept by the connection itself.
+//! What a connection has been doing, for its timeouts: requests (or HTTP/2 streams)
+//! started and still open, bytes written to the socket, and whether the last write found
+//! the socket full.
 //!
-//! hyper can enforce it, but does so with a new timer per request (an allocation, a timer
-//! wheel insertion and removal): about 1,300 instructions of a 9,600-instruction
-//! hello-world request. Here the connection keeps one timer for its whole life and two
-//! counters: requests started, and requests whose response is still being produced or
-//! sent. When the timer fires, a connection that started no request since the last firing
-//! and has none open has been silent in both directions for a whole timeout — a slow
-//! client that never finishes its head, or an idle keep-alive connection — and is closed.
-//! So it closes between one and two timeouts after it went quiet.
+//! hyper can enforce a header-read timeout, but does so with a new timer per request (an
+//! allocation, a timer wheel insertion and removal): about 1,300 instructions of a
+//! 9,600-instruction hello-world request. Here the connection keeps one timer for its whole
+//! life (see `watchdog`) and these counters, which it samples each time the timer fires.
 //!
-//! All of this happens in the connection's task: hyper calls the service, polls its future
-//! and drops the response body there. The counters are atomics only so that the types are
-//! `Send`; relaxed loads and stores, never read-modify-write, because there is one writer.
+//! On HTTP/1.1 everything happens in the connection's task: hyper calls the service, polls
+//! its future, drops the response body and writes the socket there. The counters are
+//! atomics only so that the types are `Send`; relaxed loads and stores, never
+//! read-modify-write, because there is one writer. HTTP/2 runs each stream in a task of its
+//! own, so its streams are counted with read-modify-write operations ([`StreamInFlight`]).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// The counters of one HTTP/1.1 connection.
+/// The counters of one connection.
 #[derive(Debug, Default)]
 pub(crate) struct Activity {
     started: AtomicU64,
     open: AtomicU64,
+    written: AtomicU64,
+    /// The last write found the socket full (and nothing has been written since).
+    write_blocked: AtomicBool,
+}
+
+/// The counters at one instant; `watchdog` compares two of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Sample {
+    pub(super) started: u64,
+    pub(super) open: bool,
+    pub(super) written: u64,
+    pub(super) write_blocked: bool,
 }
 
 impl Activity {
@@ -29,18 +41,31 @@ impl Activity {
         counter.store(value.wrapping_add_signed(delta), Ordering::Relaxed);
     }
 
-    /// A snapshot to compare with at the next firing: `None` while a request is open.
-    pub(super) fn quiet_since(&self) -> Option<u64> {
-        if self.open.load(Ordering::Relaxed) > 0 {
-            None
-        } else {
-            Some(self.started.load(Ordering::Relaxed))
+    pub(super) fn sample(&self) -> Sample {
+        Sample {
+            started: self.started.load(Ordering::Relaxed),
+            open: self.open.load(Ordering::Relaxed) > 0,
+            written: self.written.load(Ordering::Relaxed),
+            write_blocked: self.write_blocked.load(Ordering::Relaxed),
         }
+    }
+
+    /// A write of `bytes` went through (called by the connection's IO, its only writer).
+    pub(super) fn wrote(&self, bytes: usize) {
+        Self::add(&self.written, bytes as i64);
+        if self.write_blocked.load(Ordering::Relaxed) {
+            self.write_blocked.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// A write found the socket full.
+    pub(super) fn write_blocked(&self) {
+        self.write_blocked.store(true, Ordering::Relaxed);
     }
 }
 
-/// One open request of a connection, from the service call until its response has been
-/// produced and, for a streamed body, sent to the end (the body holds it).
+/// One open request of an HTTP/1.1 connection, from the service call until its response
+/// has been produced and, for a streamed body, sent to the end (the body holds it).
 #[derive(Debug)]
 pub(crate) struct InFlight(Arc<Activity>);
 
@@ -55,5 +80,25 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         Activity::add(&self.0.open, -1);
+    }
+}
+
+/// One open stream of an HTTP/2 connection, from the service call until its response
+/// body has been handed to hyper to the end (or dropped). Streams start in the
+/// connection's task but end in their own, so the counts are read-modify-write.
+#[derive(Debug)]
+pub(super) struct StreamInFlight(Arc<Activity>);
+
+impl StreamInFlight {
+    pub(super) fn start(activity: &Arc<Activity>) -> Self {
+        activity.started.fetch_add(1, Ordering::Relaxed);
+        activity.open.fetch_add(1, Ordering::Relaxed);
+        Self(activity.clone())
+    }
+}
+
+impl Drop for StreamInFlight {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -7,6 +7,10 @@
 //! could hold connections open indefinitely). And an HTTP/1.1 connection's task holds only
 //! hyper's HTTP/1.1 state, not room for HTTP/2's as well: a few KiB less per idle
 //! connection.
+//!
+//! Every connection is then watched by one timer (see `watchdog`): closed when idle for
+//! the idle timeout (HTTP/1.1: the header-read timeout; HTTP/2, with GOAWAY: its own, which
+//! defaults to the same) and when its client reads nothing for the write-stall timeout.
 
 use std::io;
 use std::pin::{Pin, pin};
@@ -21,8 +25,12 @@ use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
-use super::activity::{Activity, InFlight};
+use super::activity::{Activity, InFlight, Sample};
+use super::host;
+use super::http2::{Http2Service, SendBudget};
+use super::io::Metered;
 use super::signal::LazySignal;
+use super::watchdog::{Verdict, Watchdog};
 use crate::app::Limits;
 use crate::service::AppService;
 
@@ -34,24 +42,39 @@ pub(super) struct Protocols {
     http1: http1::Builder,
     http2: http2::Builder<TokioExecutor>,
     pub(super) header_read_timeout: Option<Duration>,
+    http2_idle_timeout: Option<Duration>,
+    write_stall_timeout: Option<Duration>,
+    http2_connection_send_buffer: usize,
 }
 
 impl Protocols {
     pub(super) fn new(limits: &Limits) -> Self {
         let mut http1 = http1::Builder::new();
-        // The header-read timeout is kept by `drive` (see `activity`), not by hyper.
+        // The header-read timeout is kept by `drive` (see `watchdog`), not by hyper.
         http1
             .header_read_timeout(None)
             .max_header_size(limits.max_header_size)
             .keep_alive(true);
+        // Everything that bounds what one HTTP/2 connection may hold is set here; the
+        // budget over all of a connection's streams is `http2::SendBudget`.
+        let http2_limits = &limits.http2;
         let mut http2 = http2::Builder::new(TokioExecutor::new());
         http2
             .timer(TokioTimer::new())
-            .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
+            .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX))
+            .max_concurrent_streams(http2_limits.max_concurrent_streams)
+            .max_send_buf_size(http2_limits.stream_send_buffer)
+            .keep_alive_interval(http2_limits.keep_alive_interval)
+            .keep_alive_timeout(http2_limits.keep_alive_timeout);
         Self {
             http1,
             http2,
             header_read_timeout: limits.header_read_timeout,
+            http2_idle_timeout: http2_limits
+                .idle_timeout
+                .unwrap_or(limits.header_read_timeout),
+            write_stall_timeout: limits.write_stall_timeout,
+            http2_connection_send_buffer: http2_limits.connection_send_buffer,
         }
     }
 }
@@ -73,9 +96,9 @@ pub(super) async fn serve(
     service: AppService,
     graceful: CancellationToken,
     hard_stop: CancellationToken,
-    _slot: Option<OwnedSemaphorePermit>,
+    slot: Option<OwnedSemaphorePermit>,
 ) {
-    set_nodelay(&stream);
+    tune_socket(&stream);
     serve_io(
         &protocols,
         stream,
@@ -83,15 +106,19 @@ pub(super) async fn serve(
         service,
         &graceful,
         &hard_stop,
+        slot,
     )
     .await;
 }
 
-/// So that a small chunk (an event) is not held back waiting for the previous one's ACK.
-pub(super) fn set_nodelay(stream: &TcpStream) {
+/// `TCP_NODELAY`, so that a small chunk (an event) is not held back waiting for the
+/// previous one's ACK; and a cap on unsent bytes, so that a slow reader's progress shows
+/// (see `io`).
+pub(super) fn tune_socket(stream: &TcpStream) {
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "could not set TCP_NODELAY");
     }
+    super::io::cap_unsent_bytes(stream);
 }
 
 /// Serves a connection over any transport (a TCP socket, a TLS stream) to the end, with
@@ -103,6 +130,7 @@ pub(super) async fn serve_io<I>(
     service: AppService,
     graceful: &CancellationToken,
     hard_stop: &CancellationToken,
+    slot: Option<OwnedSemaphorePermit>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -131,13 +159,33 @@ pub(super) async fn serve_io<I>(
             }
         }
     };
-    let io = TokioIo::new(Sniffed { prefix, stream });
+    let activity = Arc::new(Activity::default());
+    let io = TokioIo::new(Metered::new(
+        Sniffed { prefix, stream },
+        activity.clone(),
+        slot,
+    ));
     let result = if is_http2 {
+        let budget = Arc::new(SendBudget::new(protocols.http2_connection_send_buffer));
+        let service = Http2Service {
+            app: service,
+            activity: activity.clone(),
+            budget: budget.clone(),
+        };
         // Boxed: the rarer protocol does not make every connection's task bigger.
         let mut connection = Box::pin(protocols.http2.serve_connection(io, service));
-        drive(connection.as_mut(), graceful, hard_stop, None).await
+        let watch = Watchdog::new(
+            protocols.http2_idle_timeout,
+            protocols.write_stall_timeout,
+            false,
+        )
+        .map(|watchdog| Watch {
+            watchdog,
+            activity,
+            unsent: Some(budget),
+        });
+        drive(connection.as_mut(), graceful, hard_stop, watch).await
     } else {
-        let activity = Arc::new(Activity::default());
         let service = Http1Service {
             app: service,
             activity: activity.clone(),
@@ -148,8 +196,17 @@ pub(super) async fn serve_io<I>(
                 .serve_connection(io, service)
                 .with_upgrades()
         );
-        let head_timeout = protocols.header_read_timeout.map(|limit| (limit, activity));
-        drive(connection, graceful, hard_stop, head_timeout).await
+        let watch = Watchdog::new(
+            protocols.header_read_timeout,
+            protocols.write_stall_timeout,
+            true,
+        )
+        .map(|watchdog| Watch {
+            watchdog,
+            activity,
+            unsent: None,
+        });
+        drive(connection, graceful, hard_stop, watch).await
     };
     if let Err(error) = result {
         tracing::debug!(%error, "connection closed with an error");
@@ -182,33 +239,50 @@ async fn sniff<I: AsyncRead + Unpin>(stream: &mut I) -> io::Result<Option<(bool,
     }
 }
 
+/// A connection's watchdog and what it samples.
+struct Watch {
+    watchdog: Watchdog,
+    activity: Arc<Activity>,
+    /// HTTP/2: response bytes not yet written keep the connection busy.
+    unsent: Option<Arc<SendBudget>>,
+}
+
+impl Watch {
+    fn sample(&self) -> Sample {
+        let mut sample = self.activity.sample();
+        sample.open |= self
+            .unsent
+            .as_ref()
+            .is_some_and(|unsent| unsent.has_unsent());
+        sample
+    }
+}
+
+/// How long an HTTP/2 connection closed for idleness may take to answer the GOAWAY's ping
+/// before it is dropped.
+const GOAWAY_GRACE: Duration = Duration::from_secs(1);
+
 /// Drives a connection, starting its graceful shutdown when `graceful` fires, dropping it
-/// when `hard_stop` does, and closing it when `head_timeout` finds it quiet (see
-/// `activity`).
-async fn drive<C: GracefulShutdown>(
+/// when `hard_stop` does, and closing it when its watchdog finds it idle or stalled.
+async fn drive<C: Connection>(
     mut connection: Pin<&mut C>,
     graceful: &CancellationToken,
     hard_stop: &CancellationToken,
-    head_timeout: Option<(Duration, Arc<Activity>)>,
+    mut watch: Option<Watch>,
 ) -> Result<(), hyper::Error> {
     let graceful = pin!(graceful.cancelled());
     let mut graceful = LazySignal::new(graceful);
     let hard_stop = pin!(hard_stop.cancelled());
     let mut hard_stop = LazySignal::new(hard_stop);
     let mut draining = false;
-    // Only HTTP/1.1 connections have a head timeout; the timer exists only for them.
+    // When an idle HTTP/2 connection was sent GOAWAY: it is dropped at the next firing.
+    let mut went_away = false;
     let timer = pin!(
-        head_timeout
+        watch
             .as_ref()
-            .map(|(limit, _)| tokio::time::sleep(*limit))
+            .map(|watch| tokio::time::sleep(watch.watchdog.period()))
     );
-    let mut quiet = timer
-        .as_pin_mut()
-        .zip(head_timeout)
-        .map(|(timer, (limit, activity))| {
-            let snapshot = activity.quiet_since();
-            (LazySignal::new(timer), limit, activity, snapshot)
-        });
+    let mut timer = timer.as_pin_mut().map(LazySignal::new);
     std::future::poll_fn(|cx| {
         if !draining && graceful.fired(cx) {
             draining = true;
@@ -220,25 +294,52 @@ async fn drive<C: GracefulShutdown>(
         if let Poll::Ready(result) = connection.as_mut().poll(cx) {
             return Poll::Ready(result);
         }
-        if let Some((timer, limit, activity, snapshot)) = &mut quiet
-            && timer.fired(cx)
-        {
-            let now = activity.quiet_since();
-            if now.is_some() && now == *snapshot {
-                tracing::debug!(timeout = ?limit, "no request head within the header-read timeout; closing");
+        let (Some(timer), Some(watch)) = (&mut timer, &mut watch) else {
+            return Poll::Pending;
+        };
+        if !timer.fired(cx) {
+            return Poll::Pending;
+        }
+        let sample = watch.sample();
+        let mut next = watch.watchdog.period();
+        if went_away {
+            if !sample.open {
+                tracing::debug!("idle HTTP/2 connection did not close after GOAWAY; dropping it");
                 return Poll::Ready(Ok(()));
             }
-            *snapshot = now;
-            timer.signal_mut().reset(tokio::time::Instant::now() + *limit);
-            timer.poll_now(cx);
+            // A request that crossed the GOAWAY is being answered; the connection closes
+            // after it.
+            went_away = false;
+            watch.watchdog.restart(sample);
+        } else {
+            match watch.watchdog.tick(sample) {
+                Verdict::Fine => {}
+                Verdict::Stalled => {
+                    tracing::debug!("the client read nothing for the write-stall timeout; closing");
+                    return Poll::Ready(Ok(()));
+                }
+                Verdict::Idle if C::IS_HTTP2 && !draining => {
+                    tracing::debug!("idle HTTP/2 connection; sending GOAWAY");
+                    draining = true;
+                    went_away = true;
+                    connection.as_mut().start_graceful_shutdown();
+                    next = next.min(GOAWAY_GRACE);
+                }
+                Verdict::Idle => {
+                    tracing::debug!("no request within the idle (header-read) timeout; closing");
+                    return Poll::Ready(Ok(()));
+                }
+            }
         }
+        timer.signal_mut().reset(tokio::time::Instant::now() + next);
+        timer.poll_now(cx);
         Poll::Pending
     })
     .await
 }
 
 /// The application as an HTTP/1.1 connection's service: each request is counted in the
-/// connection's [`Activity`].
+/// connection's [`Activity`], and one with a missing or bad `Host` is answered `400`.
 #[derive(Clone)]
 struct Http1Service {
     app: AppService,
@@ -251,6 +352,10 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Http1Ser
     type Future = crate::ResponseFuture;
 
     fn call(&self, request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        if let Some(problem) = host::problem(request.version(), request.headers()) {
+            tracing::debug!(problem, "refused a request");
+            return self.app.answer(host::bad_request(problem));
+        }
         self.app
             .respond(request, Some(InFlight::start(&self.activity)))
     }
@@ -258,23 +363,32 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Http1Ser
 
 /// A hyper connection that can be asked to finish gracefully: HTTP/1.1 closes after the
 /// response in flight, HTTP/2 sends GOAWAY and finishes its open streams.
-trait GracefulShutdown: Future<Output = Result<(), hyper::Error>> {
+trait Connection: Future<Output = Result<(), hyper::Error>> {
+    const IS_HTTP2: bool;
+
     fn start_graceful_shutdown(self: Pin<&mut Self>);
 }
 
-impl<I> GracefulShutdown for http1::UpgradeableConnection<TokioIo<Sniffed<I>>, Http1Service>
+/// The transport as hyper sees it: metered, with the sniffed bytes put back in front.
+type Io<I> = TokioIo<Metered<Sniffed<I>>>;
+
+impl<I> Connection for http1::UpgradeableConnection<Io<I>, Http1Service>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    const IS_HTTP2: bool = false;
+
     fn start_graceful_shutdown(self: Pin<&mut Self>) {
         self.graceful_shutdown();
     }
 }
 
-impl<I> GracefulShutdown for http2::Connection<TokioIo<Sniffed<I>>, AppService, TokioExecutor>
+impl<I> Connection for http2::Connection<Io<I>, Http2Service, TokioExecutor>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    const IS_HTTP2: bool = true;
+
     fn start_graceful_shutdown(self: Pin<&mut Self>) {
         self.graceful_shutdown();
     }

@@ -4,21 +4,32 @@
 //! HTTP/2 when the client starts with the HTTP/2 preface (prior knowledge, no TLS). With
 //! TLS, `tls::serve` does the handshake in the connection's task and ALPN chooses.
 //!
+//! Every connection, stream and byte is bounded: one timer per connection closes it when
+//! idle or when its client reads nothing (`watchdog`, fed by `activity` and the metered
+//! socket of `io`); HTTP/2 connections have their streams capped and their unsent bytes
+//! budgeted (`http2`); HTTP/1.1 requests need a valid `Host` (`host`); `serve` raises the
+//! open-file limit and rides out running out of descriptors (`fd_limit`). Request bodies
+//! carry their own read timeout (`crate::request::RequestBody`).
+//!
 //! Shutdown: stop accepting; ask every connection to finish gracefully (HTTP/1.1 closes
 //! after the response in flight, HTTP/2 sends GOAWAY) and end the streams marked
 //! `end_on_shutdown`; after the shutdown timeout, drop whatever is still open.
 
 mod activity;
 mod connection;
+mod fd_limit;
+mod host;
+mod http2;
+mod io;
 mod signal;
 #[cfg(feature = "tls")]
 mod tls;
+mod watchdog;
 
 pub(crate) use activity::InFlight;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::Semaphore;
@@ -28,6 +39,7 @@ use tokio_util::task::TaskTracker;
 use crate::app::Limits;
 use crate::service::AppService;
 use connection::Protocols;
+use fd_limit::AcceptErrors;
 
 /// What the accepted connections speak.
 #[derive(Debug)]
@@ -46,7 +58,11 @@ pub(crate) async fn run(
     limits: &Limits,
     signal: impl Future<Output = ()> + Send,
 ) {
+    if limits.raise_fd_limit {
+        fd_limit::raise_open_file_limit();
+    }
     let protocols = Arc::new(Protocols::new(limits));
+    let mut accept_errors = AcceptErrors::default();
     let graceful = service.shutdown_token().clone();
     let hard_stop = CancellationToken::new();
     let connections = TaskTracker::new();
@@ -79,7 +95,7 @@ pub(crate) async fn run(
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    pause_after_accept_error(&error).await;
+                    accept_errors.pause_after(&error).await;
                     continue;
                 }
             },
@@ -135,22 +151,6 @@ pub(crate) async fn run(
         .drain(deadline.saturating_duration_since(tokio::time::Instant::now()))
         .await;
     tracing::info!("server stopped");
-}
-
-/// Accept fails for two kinds of reasons: the one connection went wrong (reset before we
-/// took it), or the process is out of file descriptors or memory. The second would spin the
-/// loop, so back off briefly and let connections close.
-async fn pause_after_accept_error(error: &std::io::Error) {
-    use std::io::ErrorKind;
-    match error.kind() {
-        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::Interrupted => {
-            tracing::debug!(%error, "accept failed for one connection");
-        }
-        _ => {
-            tracing::warn!(%error, "accept failed; pausing before accepting again");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
 }
 
 /// Binds the first address `addr` resolves to that accepts a bind, with `backlog`, and

@@ -43,9 +43,9 @@ pub(super) async fn serve(
     service: AppService,
     graceful: CancellationToken,
     hard_stop: CancellationToken,
-    _slot: Option<OwnedSemaphorePermit>,
+    slot: Option<OwnedSemaphorePermit>,
 ) {
-    connection::set_nodelay(&stream);
+    connection::tune_socket(&stream);
     let handshake = tokio::select! {
         biased;
         () = graceful.cancelled() => return,
@@ -72,7 +72,10 @@ pub(super) async fn serve(
             return;
         }
     };
-    connection::serve_io(&protocols, stream, protocol, service, &graceful, &hard_stop).await;
+    connection::serve_io(
+        &protocols, stream, protocol, service, &graceful, &hard_stop, slot,
+    )
+    .await;
 }
 
 /// Why a connection never got past its handshake.

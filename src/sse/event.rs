@@ -72,6 +72,8 @@ impl Event {
 
     /// Sets the event id; a reconnecting browser sends the last one it saw as
     /// `Last-Event-ID` (see [`HttpRequest::last_event_id`](crate::HttpRequest::last_event_id)).
+    /// Any UTF-8 text comes back as it was, except spaces or tabs at either end: HTTP
+    /// strips them from header values, so keep ids free of them.
     ///
     /// # Errors
     /// When `id` contains a line break or NUL.

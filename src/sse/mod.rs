@@ -25,8 +25,11 @@
 //! - A line break or NUL in an event name, id or comment would inject fields into the
 //!   stream, so those setters return an error instead: it can never reach the wire.
 //! - The response carries `cache-control: no-cache` and `x-accel-buffering: no`, so nginx
-//!   passes events through instead of buffering them. Compression must never be applied
-//!   to `text/event-stream` (it batches events); this crate has no compression, and a
+//!   passes events through instead of buffering them. Behind HAProxy, set
+//!   `option http-no-delay` (in the backend or the frontend): without it HAProxy forwards
+//!   with `MSG_MORE`, and the kernel holds each small event back for about 200 ms waiting
+//!   for more; HAProxy does not read `x-accel-buffering`. Compression must never be applied to
+//!   `text/event-stream` (it batches events); this crate has no compression, and a
 //!   compression middleware must skip this content type.
 //! - A keep-alive comment is sent once no event was sent for an interval (15 s by
 //!   default; within an eighth of it, never later: the streams share one timer, see

@@ -68,6 +68,7 @@ mod closing;
 mod error;
 mod handler;
 mod handshake;
+mod keepalive;
 mod message;
 mod middleware;
 mod request;

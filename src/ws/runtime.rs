@@ -10,9 +10,15 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::middleware::WsMiddleware;
+use crate::app::Limits;
 
 pub(crate) struct WsRuntime {
     pub(crate) config: WebSocketConfig,
+    /// How often a silent peer is pinged, and how long it has to answer.
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) ping_timeout: Duration,
+    /// How long a `send` may wait for a peer that reads nothing.
+    pub(crate) write_stall_timeout: Option<Duration>,
     pub(crate) middlewares: Arc<[Arc<dyn WsMiddleware>]>,
     /// Cancelled when graceful shutdown begins: open sockets close with 1001.
     pub(crate) shutdown: CancellationToken,
@@ -25,10 +31,11 @@ pub(crate) struct WsRuntime {
 
 impl WsRuntime {
     pub(crate) fn new(
-        max_message_size: usize,
+        limits: &Limits,
         middlewares: Vec<Arc<dyn WsMiddleware>>,
         shutdown: CancellationToken,
     ) -> Self {
+        let max_message_size = limits.ws_max_message_size;
         let config = WebSocketConfig::default()
             // tungstenite allocates its read buffer up front: 128 KiB by default, which adds
             // up over thousands of mostly idle sockets. Larger messages still arrive whole.
@@ -37,6 +44,9 @@ impl WsRuntime {
             .max_frame_size(Some(max_message_size));
         Self {
             config,
+            ping_interval: limits.ws_ping_interval,
+            ping_timeout: limits.ws_ping_timeout,
+            write_stall_timeout: limits.write_stall_timeout,
             middlewares: middlewares.into(),
             shutdown,
             hard_stop: CancellationToken::new(),

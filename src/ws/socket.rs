@@ -14,6 +14,7 @@ use std::mem;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -21,11 +22,13 @@ use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::Error as WsError;
 use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::closing::{Closing, Ending, close_frame};
 use super::error::WebSocketError;
+use super::keepalive::KeepAlive;
 use super::message::{Message, close_code};
 use super::runtime::WsRuntime;
 use crate::response::{HttpResponse, IntoHeaders, IntoResponse};
@@ -52,9 +55,15 @@ pub(super) type Stream = WebSocketStream<TokioIo<Upgraded>>;
 /// }
 /// ```
 ///
-/// Dropping the socket (returning from the handler) closes an open conversation with
-/// `1000`, or `1011` when the handler panicked; dropping it before accepting answers the
-/// handshake `403 Forbidden` (`500` after a panic).
+/// Returning from the handler closes an open conversation with `1000`, or `1011` when the
+/// handler returned an `Err` or panicked; dropping the socket earlier closes it with
+/// `1000`. Dropping it before accepting answers the handshake `403 Forbidden` (`500` after
+/// a panic).
+///
+/// While the handler waits in `receive`, a socket the peer has been silent on is pinged
+/// (see [`Application::ws_ping_interval`](crate::Application::ws_ping_interval)); a peer
+/// that answers nothing is taken for gone and `receive` reports `1006`. A `send` the peer
+/// does not read for the write-stall timeout fails, and the connection is dropped.
 ///
 /// `receive` is cancel-safe, so it can sit in a `tokio::select!` beside another source;
 /// it also ends the conversation with `1001` when the server shuts down. `send` is not: a
@@ -67,6 +76,11 @@ pub struct WebSocket {
     shutdown_token: CancellationToken,
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     offered: Vec<String>,
+    /// Set while the socket is open and the runtime pings.
+    keep_alive: Option<KeepAlive>,
+    /// Where an open socket goes when dropped: to the task running the handler, which
+    /// closes it with the code the handler's outcome calls for.
+    on_drop: Option<oneshot::Sender<Box<Stream>>>,
 }
 
 enum State {
@@ -98,6 +112,7 @@ impl WebSocket {
         upgrade: OnUpgrade,
         offered: Vec<String>,
         runtime: Arc<WsRuntime>,
+        on_drop: oneshot::Sender<Box<Stream>>,
     ) -> Self {
         let shutdown_token = runtime.shutdown.child_token();
         Self {
@@ -106,6 +121,8 @@ impl WebSocket {
             shutdown_token,
             offered,
             runtime,
+            keep_alive: None,
+            on_drop: Some(on_drop),
         }
     }
 
@@ -160,6 +177,10 @@ impl WebSocket {
         )
         .await;
         self.state = State::Open(Box::new(stream));
+        self.keep_alive = self
+            .runtime
+            .ping_interval
+            .map(|interval| KeepAlive::new(interval, self.runtime.ping_timeout));
         Ok(())
     }
 
@@ -216,24 +237,46 @@ impl WebSocket {
                 State::Pending { .. } => return Err(WebSocketError::NotAccepted),
             };
             let shutdown = &mut self.shutdown;
+            let keep_alive = &mut self.keep_alive;
             let event = poll_fn(|cx| {
                 if shutdown.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(None);
+                    return Poll::Ready(Event::ShuttingDown);
                 }
-                stream.poll_next_unpin(cx).map(Some)
+                if let Poll::Ready(next) = stream.poll_next_unpin(cx) {
+                    if let Some(keep_alive) = keep_alive {
+                        keep_alive.heard();
+                    }
+                    return Poll::Ready(Event::Received(next));
+                }
+                match keep_alive {
+                    Some(keep_alive) => keep_alive
+                        .poll_gone(&mut **stream, cx)
+                        .map(|()| Event::PeerGone),
+                    None => Poll::Pending,
+                }
             })
             .await;
             let ending = match event {
-                None => Ending::ours(close_code::GOING_AWAY, "server shutting down", false),
-                Some(Some(Ok(message))) => match message {
+                Event::ShuttingDown => {
+                    Ending::ours(close_code::GOING_AWAY, "server shutting down", false)
+                }
+                Event::PeerGone => {
+                    tracing::debug!("the WebSocket peer stopped answering pings; dropping it");
+                    Ending {
+                        code: close_code::ABNORMAL,
+                        reason: "the peer stopped answering pings".to_owned(),
+                        closing: Closing::Drop,
+                    }
+                }
+                Event::Received(Some(Ok(message))) => match message {
                     WsMessage::Text(text) => return Ok(Message::Text(text.as_str().to_owned())),
                     WsMessage::Binary(bytes) => return Ok(Message::Binary(bytes)),
                     WsMessage::Close(frame) => Ending::from_peer(frame),
                     // Pings were answered by tungstenite; pongs need nothing.
                     WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => continue,
                 },
-                Some(None) => Ending::abnormal(),
-                Some(Some(Err(error))) => Ending::from_error(&error),
+                Event::Received(None) => Ending::abnormal(),
+                Event::Received(Some(Err(error))) => Ending::from_error(&error),
             };
             self.end(ending);
         }
@@ -265,11 +308,21 @@ impl WebSocket {
             ));
             return Err(WebSocketError::Closed);
         }
-        if let Err(error) = stream.send(message).await {
-            self.end(Ending::from_error(&error));
-            return Err(WebSocketError::Connection(Box::new(error)));
+        match send_within(stream, message, self.runtime.write_stall_timeout).await {
+            Ok(()) => Ok(()),
+            Err(Some(error)) => {
+                self.end(Ending::from_error(&error));
+                Err(WebSocketError::Connection(Box::new(error)))
+            }
+            Err(None) => {
+                let limit = self.runtime.write_stall_timeout.unwrap_or_default();
+                tracing::debug!(timeout = ?limit, "the WebSocket peer read nothing; dropping it");
+                self.end(Ending::abnormal());
+                Err(WebSocketError::Connection(
+                    format!("the peer read nothing for {limit:?}").into(),
+                ))
+            }
         }
-        Ok(())
     }
 
     /// Closes the conversation with `code` (see [`close_code`]) and `reason`, returning once
@@ -370,6 +423,15 @@ impl Drop for WebSocket {
                 let _ = decide.send(Decision::Reject(HttpResponse::internal_server_error()));
             }
             State::Open(stream) => {
+                // The task running the handler closes it once it knows how the handler
+                // ended; if that task is gone (the socket outlived its handler), here.
+                let stream = match self.on_drop.take() {
+                    Some(on_drop) => match on_drop.send(stream) {
+                        Ok(()) => return,
+                        Err(stream) => stream,
+                    },
+                    None => stream,
+                };
                 let (code, reason) = if panicking {
                     (close_code::INTERNAL_ERROR, "internal error")
                 } else {
@@ -380,6 +442,34 @@ impl Drop for WebSocket {
             }
             _ => {}
         }
+    }
+}
+
+/// What `receive` waits for.
+enum Event {
+    Received(Option<Result<WsMessage, WsError>>),
+    ShuttingDown,
+    PeerGone,
+}
+
+/// Sends `message`; `Err(None)` when the peer read nothing for `stall` (the timer is set
+/// only if the first attempt cannot finish at once).
+async fn send_within(
+    stream: &mut Stream,
+    message: WsMessage,
+    stall: Option<Duration>,
+) -> Result<(), Option<WsError>> {
+    let sending = stream.send(message);
+    let mut sending = std::pin::pin!(sending);
+    if let Poll::Ready(sent) = poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await {
+        return sent.map_err(Some);
+    }
+    match stall {
+        None => sending.await.map_err(Some),
+        Some(limit) => match tokio::time::timeout(limit, sending).await {
+            Ok(sent) => sent.map_err(Some),
+            Err(_) => Err(None),
+        },
     }
 }
 

@@ -1,6 +1,8 @@
 //! Shared test helpers: a real server on an ephemeral loopback port, and raw-socket clients.
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod h2raw;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

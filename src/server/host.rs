@@ -1,0 +1,175 @@
+//! The `Host` header of an HTTP/1.1 request, checked as RFC 9112 §3.2 asks: a request
+//! without one, with two, or with one that is not `host[:port]` gets `400 Bad Request`.
+//!
+//! An absolute-form target (`GET http://example.com/ HTTP/1.1`, as sent to proxies) still
+//! needs a valid `Host`; its value is then ignored, as the RFC says, and the target's path
+//! is routed as usual. HTTP/1.0 requests may omit `Host` (it did not exist yet).
+
+use http::header::{CONNECTION, HOST, HeaderValue};
+use http::{HeaderMap, StatusCode, Version};
+
+use crate::response::HttpResponse;
+
+/// Why a request's `Host` is refused.
+pub(super) fn problem(version: Version, headers: &HeaderMap) -> Option<&'static str> {
+    let mut hosts = headers.get_all(HOST).iter();
+    let Some(host) = hosts.next() else {
+        return (version == Version::HTTP_11).then_some("missing Host header");
+    };
+    if hosts.next().is_some() {
+        return Some("more than one Host header");
+    }
+    (!is_valid(host.as_bytes())).then_some("invalid Host header")
+}
+
+/// The answer to a request refused for `problem`; the connection closes after it (a client
+/// that gets `Host` wrong is broken or probing).
+pub(super) fn bad_request(problem: &'static str) -> HttpResponse {
+    let mut response =
+        HttpResponse::text(StatusCode::BAD_REQUEST, format!("Bad Request: {problem}"));
+    response
+        .headers
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// `uri-host [ ":" port ]` (RFC 3986): a registered name or IPv4 address, or an IP literal
+/// in brackets, and an optional port. Empty is valid (a target with an empty authority).
+#[inline]
+fn is_valid(host: &[u8]) -> bool {
+    if host.first() == Some(&b'[') {
+        return is_valid_ip_literal(host);
+    }
+    // One pass: name bytes, then at most one `:` followed by digits only.
+    let mut in_port = false;
+    for &byte in host {
+        match CLASS[usize::from(byte)] {
+            DIGIT => {}
+            NAME if !in_port => {}
+            COLON if !in_port => in_port = true,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// `[` IPv6 or IPvFuture `]`, then an optional port.
+fn is_valid_ip_literal(host: &[u8]) -> bool {
+    let rest = &host[1..];
+    let Some(end) = rest.iter().position(|&byte| byte == b']') else {
+        return false;
+    };
+    let literal = &rest[..end];
+    let literal_ok = !literal.is_empty()
+        && literal
+            .iter()
+            .all(|&byte| byte.is_ascii_hexdigit() || b":.vV".contains(&byte));
+    let port_ok = match &rest[end + 1..] {
+        [] => true,
+        [b':', digits @ ..] => digits.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    literal_ok && port_ok
+}
+
+const INVALID: u8 = 0;
+const NAME: u8 = 1;
+const DIGIT: u8 = 2;
+const COLON: u8 = 3;
+
+/// What each byte may be in `host[:port]`: a registered name or IPv4 address is made of
+/// unreserved / pct-encoded / sub-delims (RFC 3986 §3.2.2), that is letters, digits and
+/// `-._~%!$&'()*+,;=`; a port of digits. A table, because every HTTP/1.1 request's `Host`
+/// goes through it.
+const CLASS: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        if b.is_ascii_digit() {
+            table[byte] = DIGIT;
+        } else if b.is_ascii_alphabetic() {
+            table[byte] = NAME;
+        }
+        byte += 1;
+    }
+    let punctuation = b"-._~%!$&'()*+,;=";
+    let mut index = 0;
+    while index < punctuation.len() {
+        table[punctuation[index] as usize] = NAME;
+        index += 1;
+    }
+    table[b':' as usize] = COLON;
+    table
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(hosts: &[&[u8]]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for host in hosts {
+            headers.append(HOST, HeaderValue::from_bytes(host).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn valid_hosts_pass() {
+        for host in [
+            &b"example.com"[..],
+            b"example.com:8080",
+            b"127.0.0.1:9009",
+            b"[::1]",
+            b"[::1]:443",
+            b"", // a target with an empty authority
+            b"xn--bcher-kva.example",
+            b"my_host.local",
+        ] {
+            assert_eq!(
+                problem(Version::HTTP_11, &headers(&[host])),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(host)
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_hosts_are_refused() {
+        for host in [
+            &b"a b/c"[..],
+            b"example.com/path",
+            b"user@example.com",
+            b"example.com:80a",
+            b"example.com:80:81",
+            b"[::1",
+            b"[]",
+            b"[::1]x",
+            b"ex\xc3\xa4mple.com",
+            b"a\tb",
+        ] {
+            assert_eq!(
+                problem(Version::HTTP_11, &headers(&[host])),
+                Some("invalid Host header"),
+                "{:?}",
+                String::from_utf8_lossy(host)
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_host_is_refused_on_http11_only_and_two_always() {
+        assert_eq!(
+            problem(Version::HTTP_11, &HeaderMap::new()),
+            Some("missing Host header")
+        );
+        assert_eq!(problem(Version::HTTP_10, &HeaderMap::new()), None);
+        assert_eq!(
+            problem(Version::HTTP_10, &headers(&[b"a", b"a"])),
+            Some("more than one Host header")
+        );
+    }
+}
