@@ -34,8 +34,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_LENGTH, HeaderValue};
-use http::{Method, Request, Response, StatusCode};
+use http::header::{ALLOW, CONNECTION, CONTENT_LENGTH, HeaderValue, TRANSFER_ENCODING};
+use http::{Method, Request, Response, StatusCode, Version};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Limits;
@@ -147,6 +147,7 @@ impl AppService {
             state: State::Ready(Some(response)),
             timeout: None,
             is_head: false,
+            chunked: false,
             shared: self.shared.clone(),
             in_flight: None,
             span: tracing::Span::none(),
@@ -168,6 +169,9 @@ impl AppService {
         let shared = &self.shared;
         let (parts, body) = request.into_parts();
         let is_head = parts.method == Method::HEAD;
+        // Whether hyper would send a streamed answer chunked, so that the connection may
+        // send it itself (see `server::handoff`).
+        let chunked = parts.version == Version::HTTP_11 && parts.method != Method::CONNECT;
         // An INFO span, so that errors logged inside a handler carry the method and path with
         // the usual subscriber settings; with no subscriber it costs one relaxed load.
         let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
@@ -194,6 +198,7 @@ impl AppService {
             state,
             timeout,
             is_head,
+            chunked,
             shared: shared.clone(),
             in_flight,
             span,
@@ -314,6 +319,7 @@ pub struct ResponseFuture {
     state: State,
     timeout: Option<(Pin<Box<tokio::time::Sleep>>, Duration)>,
     is_head: bool,
+    chunked: bool,
     // For the shutdown token, which a streamed body may need; cloning the token itself
     // would take a lock on every request.
     shared: Arc<Shared>,
@@ -369,15 +375,28 @@ impl Future for ResponseFuture {
         Poll::Ready(Ok(into_hyper(
             response,
             this.is_head,
+            this.chunked,
             &this.shared.shutdown,
             in_flight,
         )))
     }
 }
 
+/// Whether hyper sends a streamed body with these status and headers chunked, and keeps the
+/// connection open after it.
+fn sent_chunked(status: StatusCode, headers: &http::HeaderMap) -> bool {
+    !status.is_informational()
+        && status != StatusCode::NO_CONTENT
+        && status != StatusCode::NOT_MODIFIED
+        && !headers.contains_key(CONTENT_LENGTH)
+        && !headers.contains_key(TRANSFER_ENCODING)
+        && !headers.contains_key(CONNECTION)
+}
+
 fn into_hyper(
     response: HttpResponse,
     is_head: bool,
+    chunked: bool,
     shutdown: &CancellationToken,
     in_flight: Option<InFlight>,
 ) -> Response<Body> {
@@ -411,7 +430,8 @@ fn into_hyper(
     if is_head {
         body = Body::empty();
     } else {
-        body.prepare_to_send(shutdown, in_flight);
+        let detach = chunked && body.is_long_lived() && sent_chunked(status, &headers);
+        body.prepare_to_send(shutdown, in_flight, detach);
     }
     let mut response = Response::new(body);
     *response.status_mut() = status;

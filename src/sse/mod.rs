@@ -164,7 +164,7 @@ impl IntoResponse for EventStream {
         HttpResponse {
             status: StatusCode::OK,
             headers: EventStream::headers(),
-            body: Body::try_from_stream(frames).end_on_shutdown(),
+            body: Body::try_from_stream(frames).end_on_shutdown().long_lived(),
         }
     }
 }
