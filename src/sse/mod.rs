@@ -139,7 +139,7 @@ impl EventStream {
     /// The response headers every event stream carries.
     #[must_use]
     pub fn headers() -> HeaderMap {
-        let mut headers = HeaderMap::with_capacity(3);
+        let mut headers = crate::response::header_map(3);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
