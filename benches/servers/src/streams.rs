@@ -146,6 +146,26 @@ pub fn kernel_slab_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// How many times the kernel dropped a connection because a listen queue was full
+/// (`TcpExt: ListenOverflows` in `/proc/net/netstat`, machine-wide): each costs the client a
+/// SYN retransmission, one second or more.
+#[must_use]
+pub fn listen_overflows() -> u64 {
+    let Ok(netstat) = std::fs::read_to_string("/proc/net/netstat") else {
+        return 0;
+    };
+    let mut lines = netstat.lines().filter(|line| line.starts_with("TcpExt:"));
+    let (Some(names), Some(values)) = (lines.next(), lines.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(name, _)| *name == "ListenOverflows")
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0)
+}
+
 /// A sysctl's value, if readable.
 #[must_use]
 pub fn sysctl(path: &str) -> Option<String> {

@@ -2,8 +2,8 @@
 //! besides the three endpoints; served by `Application::serve` (or, with `--tls`,
 //! `Application::serve_tls`) with its default limits.
 
-use bareasgi::{Application, Body, HttpRequest, IntoResponse};
 use bareasgi::tls::TlsConfig;
+use bareasgi::{Application, Body, HttpRequest, IntoResponse};
 use bareasgi_bench_servers::{CHUNKS, HELLO, chunk, extra_routes, port, tls_paths};
 use futures_util::stream;
 
@@ -46,7 +46,10 @@ async fn main() -> Result<(), bareasgi::Error> {
     }
     let addr = format!("127.0.0.1:{}", port());
     match tls_paths() {
-        Some((cert, key)) => app.serve_tls(addr, TlsConfig::from_pem_files(cert, key)?).await,
+        Some((cert, key)) => {
+            app.serve_tls(addr, TlsConfig::from_pem_files(cert, key)?)
+                .await
+        }
         None => app.serve(addr).await,
     }
 }

@@ -2,7 +2,8 @@
 //! `sse_axum PORT`. The same handler shape as bareasgi's: the same in-memory hub
 //! (`bareasgi::hub`, a plain library here), a subscription that is ready before the
 //! answer, each message an event with its id and data, axum's `Sse` with its default
-//! keep-alive (15 s, as bareasgi's). One tokio worker (`WORKERS` to change it), `TCP_NODELAY`.
+//! keep-alive (15 s, as bareasgi's). One tokio worker (`WORKERS` to change it), `TCP_NODELAY`,
+//! a listen backlog of 1,024 (bareasgi's default).
 
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use axum::serve::ListenerExt;
 use bareasgi::hub::{self, Hub, HubError};
 use bareasgi_bench_servers::streams::{EVENTS_PATH, PUBLISH_PATH, TOPIC, raise_open_files};
 use futures_util::{Stream, StreamExt};
-use tokio::net::TcpListener;
+use tokio::net::TcpSocket;
 
 async fn events(
     State(hub): State<Hub>,
@@ -68,11 +69,15 @@ fn main() -> std::io::Result<()> {
                 .route(EVENTS_PATH, get(events))
                 .route(PUBLISH_PATH, post(publish))
                 .with_state(Hub::memory());
-            let listener = TcpListener::bind(format!("127.0.0.1:{port}"))
-                .await?
-                .tap_io(|tcp| {
-                    let _ = tcp.set_nodelay(true);
-                });
+            // The listen backlog bareasgi uses by default: tokio's `TcpListener::bind` asks
+            // for 128, which drops SYNs when thousands of clients connect at once, and
+            // their retries take seconds.
+            let socket = TcpSocket::new_v4()?;
+            socket.set_reuseaddr(true)?;
+            socket.bind(format!("127.0.0.1:{port}").parse().expect("an address"))?;
+            let listener = socket.listen(1024)?.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(listener, app).await
         })
 }

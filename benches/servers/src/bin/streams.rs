@@ -6,8 +6,9 @@
 //! 1. starts it pinned to `SERVER_CPU`, warms it up (64 streams, one broadcast, closed),
 //!    and notes its VmRSS and CPU time;
 //! 2. starts `sse_clients` processes pinned to `CLIENT_CPU` (at most `PER_CLIENT` streams
-//!    each, each from its own two loopback source addresses), tells them all to open their
-//!    streams at once and times it until every stream has its response head;
+//!    each, each from two loopback source addresses of its own, never used before in the
+//!    run), tells them all to open their streams at once and times it until every stream has
+//!    its response head;
 //! 3. publishes `BROADCASTS` messages one at a time (`POST /messages`, stamped with the time
 //!    just before the request is written), waiting until every stream has each one;
 //! 4. reports, per server: streams, time to open them, server RSS growth per stream (after
@@ -23,7 +24,9 @@
 //! Settings (environment): `STREAMS` (19900), `BROADCASTS` (10), `PER_CLIENT` (10000),
 //! `SERVERS` ("bareasgi axum"), `ROUNDS` (1; the servers alternate), `SCALE` (0),
 //! `SCALE_SERVERS` (7), `SERVER_CPU` (0), `CLIENT_CPU` (1), `GAP_MS` (300, between broadcasts),
-//! `CONCURRENCY` (256 connects in flight per client process).
+//! `CONCURRENCY` (256 connects in flight per client process), `PERF` (1: profile the
+//! servers during the broadcasts with `perf record` at 499 Hz, when perf is there and
+//! allowed, to tell the loopback receive work charged to them; 0: do not).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,8 +34,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bareasgi_bench_servers::streams::{
-    PUBLISH_PATH, cpu_ns, cpu_ticks, is_listening, kernel_slab_kib, message, open_files,
-    raise_open_files, rss_kib, sysctl,
+    PUBLISH_PATH, cpu_ns, cpu_ticks, is_listening, kernel_slab_kib, listen_overflows, message,
+    open_files, raise_open_files, rss_kib, sysctl,
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::TcpStream;
@@ -53,6 +56,7 @@ struct Settings {
     client_cpu: String,
     gap: Duration,
     concurrency: usize,
+    perf: bool,
 }
 
 fn pinned(cpu: &str, program: &Path) -> Command {
@@ -172,6 +176,77 @@ impl Client {
     }
 }
 
+/// `perf record` of the servers during the broadcasts, when `PERF` is not 0 and perf is
+/// installed and allowed: what share of their CPU time went to the kernel's receive path
+/// (`net_rx_action`). On loopback the kernel delivers a packet to the receiving socket in
+/// the sender's context, so the clients' TCP receive work and their wake-ups are charged
+/// to the server; on a network they run on the clients' machines.
+struct Profile {
+    child: Child,
+    file: PathBuf,
+}
+
+impl Profile {
+    fn start(settings: &Settings, pids: &[u32]) -> Option<Self> {
+        if !settings.perf {
+            return None;
+        }
+        let file =
+            std::env::temp_dir().join(format!("bareasgi-streams-{}.perf", std::process::id()));
+        let pids = pids
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let child = Command::new("perf")
+            .args(["record", "-F", "499", "-g", "-q", "-p", &pids, "-o"])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .ok()?;
+        Some(Self { child, file })
+    }
+
+    async fn finish(mut self) -> Option<f64> {
+        let pid = self.child.id()?;
+        // SIGINT: perf writes its file and exits.
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status();
+        let _ = self.child.wait().await;
+        let report = Command::new("perf")
+            .args([
+                "report",
+                "--children",
+                "--sort",
+                "sym",
+                "-g",
+                "none",
+                "--stdio",
+                "-i",
+            ])
+            .arg(&self.file)
+            .output()
+            .await
+            .ok()?;
+        let _ = std::fs::remove_file(&self.file);
+        let text = String::from_utf8_lossy(&report.stdout);
+        // "    34.48%     0.29%  [k] net_rx_action": the first column includes its callees.
+        let line = text
+            .lines()
+            .find(|line| line.trim_end().ends_with("] net_rx_action"))?;
+        let percent: f64 = line
+            .split_whitespace()
+            .next()?
+            .trim_end_matches('%')
+            .parse()
+            .ok()?;
+        Some(percent / 100.0)
+    }
+}
+
 /// One keep-alive connection that publishes.
 struct Publisher {
     socket: TcpStream,
@@ -235,7 +310,11 @@ struct Outcome {
     closed: usize,
     lags: Vec<u32>,
     kernel_slab_kib: i64,
+    /// Listen-queue overflows while the streams were opened (machine-wide).
+    overflows: u64,
     user_share: f64,
+    /// The share of the server's CPU spent in the kernel's receive path (see `Profile`).
+    loopback_share: Option<f64>,
     client_cpu_ns: u64,
     files_per_process: Vec<usize>,
 }
@@ -257,27 +336,31 @@ fn millis(micros: u32) -> String {
     format!("{:.1} ms", f64::from(micros) / 1000.0)
 }
 
-/// Starts the clients for `streams` streams, each on its own two source addresses.
-async fn start_clients(
-    settings: &Settings,
-    port: u16,
-    streams: usize,
-    first_source: usize,
-) -> Vec<Client> {
+/// Loopback source address number `n`: 127.0.0.2, 127.0.0.3, ... 127.0.0.201, 127.0.1.2, ...
+fn source_address(n: usize) -> String {
+    format!("127.0.{}.{}", n / 200, 2 + n % 200)
+}
+
+/// Hands out source addresses never used before in this run: a closed connection's port
+/// stays taken on its address for a minute (`TIME_WAIT`), which would leave a second
+/// scenario on the same addresses short of ports.
+static NEXT_SOURCE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Starts the clients for `streams` streams, each on two source addresses of its own.
+async fn start_clients(settings: &Settings, port: u16, streams: usize) -> Vec<Client> {
     let processes = streams.div_ceil(settings.per_client).max(1);
     let mut clients = Vec::new();
     for k in 0..processes {
         let share = streams / processes + usize::from(k < streams % processes);
-        let base = first_source + 2 * k;
-        let sources = format!("127.0.0.{},127.0.0.{}", 2 + base, 3 + base);
+        let first = NEXT_SOURCE.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
+        let sources = format!("{},{}", source_address(first), source_address(first + 1));
         clients.push(Client::start(settings, port, share, &sources).await);
     }
     clients
 }
 
 async fn warm_up(settings: &Settings, port: u16) {
-    // From addresses the measured clients do not use.
-    let mut clients = start_clients(settings, port, 64, 200).await;
+    let mut clients = start_clients(settings, port, 64).await;
     for client in &mut clients {
         client.send("go").await;
         client.expect("opened").await;
@@ -315,9 +398,10 @@ async fn scenario(
     let rss_before_kib = rss();
     let slab_before = kernel_slab_kib();
 
-    let mut clients = start_clients(settings, port, streams, 0).await;
+    let mut clients = start_clients(settings, port, streams).await;
     let capped = clients.iter().any(|client| client.capped);
     let cpu_before_accept = cpu();
+    let overflows_before = listen_overflows();
     let started = Instant::now();
     for client in &mut clients {
         client.send("go").await;
@@ -329,6 +413,7 @@ async fn scenario(
         failed += words[1] as usize;
     }
     let accept_seconds = started.elapsed().as_secs_f64();
+    let overflows = listen_overflows() - overflows_before;
     let accept_cpu_ns = cpu() - cpu_before_accept;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_open_kib = rss();
@@ -348,6 +433,7 @@ async fn scenario(
     let mut client_cpu_ns = 0;
 
     let mut publisher = Publisher::connect(port).await;
+    let profile = Profile::start(settings, &server_pids);
     let mut broadcast_cpu_ns = 0;
     let mut deliveries = 0;
     for seq in 1..=settings.broadcasts {
@@ -370,6 +456,10 @@ async fn scenario(
         ticks_after.1 - ticks_before.1,
     );
     let user_share = user as f64 / (user + system).max(1) as f64;
+    let loopback_share = match profile {
+        Some(profile) => profile.finish().await,
+        None => None,
+    };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_after_kib = rss();
     let hold: u64 = env_or("HOLD", 0);
@@ -409,7 +499,9 @@ async fn scenario(
         closed,
         lags,
         kernel_slab_kib,
+        overflows,
         user_share,
+        loopback_share,
         client_cpu_ns,
         files_per_process,
     }
@@ -541,11 +633,11 @@ fn table(outcomes: &[Outcome], broadcasts: u32) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| server | streams | opened in | server RSS per stream: open / after {broadcasts} broadcasts | lag p50 | lag p99 | lag max | server CPU per delivered event (user share) | client CPU per delivered event | server CPU per accepted stream | kernel slab per stream (both ends) |"
+        "| server | streams | opened in | server RSS per stream: open / after {broadcasts} broadcasts | lag p50 | lag p99 | lag max | server CPU per delivered event (user share) | of which loopback receive | client CPU per delivered event | server CPU per accepted stream | kernel slab per stream (both ends) |"
     );
     let _ = writeln!(
         out,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for outcome in outcomes {
         let streams = if outcome.opened == outcome.requested {
@@ -555,7 +647,7 @@ fn table(outcomes: &[Outcome], broadcasts: u32) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {streams} | {:.2} s | {:.2} KiB / {:.2} KiB | {} | {} | {} | {:.2} µs ({:.0}%) | {:.2} µs | {:.1} µs | {:.1} KiB |",
+            "| {} | {streams} | {:.2} s | {:.2} KiB / {:.2} KiB | {} | {} | {} | {:.2} µs ({:.0}%) | {} | {:.2} µs | {:.1} µs | {:.1} KiB |",
             outcome.label,
             outcome.accept_seconds,
             outcome.per_stream(outcome.rss_open_kib),
@@ -565,6 +657,15 @@ fn table(outcomes: &[Outcome], broadcasts: u32) -> String {
             millis(outcome.lags.last().copied().unwrap_or(0)),
             outcome.broadcast_cpu_ns as f64 / 1000.0 / outcome.deliveries.max(1) as f64,
             outcome.user_share * 100.0,
+            outcome.loopback_share.map_or_else(
+                || "—".to_owned(),
+                |share| format!(
+                    "{:.2} µs",
+                    share * outcome.broadcast_cpu_ns as f64
+                        / 1000.0
+                        / outcome.deliveries.max(1) as f64
+                )
+            ),
             outcome.client_cpu_ns as f64 / 1000.0 / outcome.deliveries.max(1) as f64,
             outcome.accept_cpu_ns as f64 / 1000.0 / outcome.opened.max(1) as f64,
             outcome.kernel_slab_kib as f64 / outcome.opened.max(1) as f64,
@@ -574,7 +675,7 @@ fn table(outcomes: &[Outcome], broadcasts: u32) -> String {
         let _ = writeln!(
             out,
             "\n- {}: server RSS {} KiB before the streams (warmed up), {} KiB with them open, {} KiB after the broadcasts; \
-             {} of {} deliveries; {} stream(s) failed to open, {} closed early{}; open files per server process {:?}",
+             {} of {} deliveries; {} stream(s) failed to open, {} closed early{}; {} listen-queue overflow(s) while opening; open files per server process {:?}",
             outcome.label,
             outcome.rss_before_kib,
             outcome.rss_open_kib,
@@ -588,6 +689,7 @@ fn table(outcomes: &[Outcome], broadcasts: u32) -> String {
             } else {
                 ""
             },
+            outcome.overflows,
             outcome.files_per_process,
         );
     }
@@ -608,6 +710,11 @@ fn main() {
         client_cpu: env_or("CLIENT_CPU", "1".to_owned()),
         gap: Duration::from_millis(env_or("GAP_MS", 300)),
         concurrency: env_or("CONCURRENCY", 256),
+        perf: env_or("PERF", 1) != 0
+            && std::process::Command::new("perf")
+                .arg("--version")
+                .output()
+                .is_ok_and(|output| output.status.success()),
     };
     let streams: usize = env_or("STREAMS", 19_900);
     let rounds: usize = env_or("ROUNDS", 1);
