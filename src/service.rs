@@ -170,8 +170,11 @@ impl AppService {
         let (parts, body) = request.into_parts();
         let is_head = parts.method == Method::HEAD;
         // Whether hyper would send a streamed answer chunked, so that the connection may
-        // send it itself (see `server::handoff`).
-        let chunked = parts.version == Version::HTTP_11 && parts.method != Method::CONNECT;
+        // send it itself (see `server::handoff`); not after a request body, which hyper may
+        // still be reading from the socket.
+        let chunked = parts.version == Version::HTTP_11
+            && parts.method != Method::CONNECT
+            && body.is_end_stream();
         // An INFO span, so that errors logged inside a handler carry the method and path with
         // the usual subscriber settings; with no subscriber it costs one relaxed load.
         let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());

@@ -25,10 +25,13 @@ fn app() -> Application {
         .add(["GET"], "/hello", |_req: HttpRequest| async {
             "Hello, World!"
         });
-    app.http_router
-        .add(["GET", "HEAD"], "/three", |_req: HttpRequest| async {
+    app.http_router.add(
+        ["GET", "HEAD", "POST"],
+        "/three",
+        |_req: HttpRequest| async {
             EventStream::new(stream::iter(["one", "two", "three"].map(Event::data)))
-        });
+        },
+    );
     app
 }
 
@@ -231,4 +234,28 @@ async fn http_1_0_and_head_requests_keep_hypers_path() {
     let text = String::from_utf8(received).unwrap();
     assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
     assert!(!text.contains("data:"), "{text}");
+}
+
+#[tokio::test]
+async fn a_stream_answering_a_request_with_a_body_keeps_hypers_path() {
+    // The handler does not read the body, and the rest of it comes after the stream: hyper
+    // is still to read it from the socket, so the connection must not take the socket over
+    // (the rest of the body would pass for the next request).
+    let server = TestServer::start(app()).await;
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"POST /three HTTP/1.1\r\nhost: x\r\ncontent-length: 27\r\n\r\nGET /oops ")
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    read_to(&mut socket, &mut received, b"0\r\n\r\n").await;
+    assert!(String::from_utf8_lossy(&received).ends_with(THREE_CHUNKED));
+    let _ = socket
+        .write_all(b"HTTP/1.1\r\nhost: xGET /hello HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await;
+    let rest = read_until_close(&mut socket, Duration::from_millis(500)).await;
+    assert!(
+        rest.is_empty() || rest.starts_with("HTTP/1.1 200 OK"),
+        "after the stream: {rest:?}"
+    );
 }

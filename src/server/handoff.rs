@@ -111,6 +111,12 @@ impl Detached {
         loop {
             if let Some(chunk) = &mut self.chunk {
                 match chunk.poll_write(io, cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
+                    Poll::Pending => return self.poll_client(io, cx),
+                }
+                // A TLS stream may keep the record until flushed (TCP's flush does nothing).
+                match Pin::new(&mut *io).poll_flush(cx) {
                     Poll::Ready(Ok(())) => self.chunk = None,
                     Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
                     Poll::Pending => return self.poll_client(io, cx),
