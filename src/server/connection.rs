@@ -259,56 +259,68 @@ async fn drive<C: Connection>(
     );
     let mut timer = timer.as_pin_mut().map(LazySignal::new);
     std::future::poll_fn(|cx| {
-        if !draining && graceful.fired(cx) {
-            draining = true;
-            connection.as_mut().start_graceful_shutdown();
-        }
-        if draining && hard_stop.fired(cx) {
-            return Poll::Ready(Ok(()));
-        }
-        if let Poll::Ready(result) = connection.as_mut().poll(cx) {
-            return Poll::Ready(result);
-        }
-        let (Some(timer), Some(watch)) = (&mut timer, &mut watch) else {
-            return Poll::Pending;
-        };
-        if !timer.fired(cx) {
-            return Poll::Pending;
-        }
-        let sample = watch.sample();
-        let mut next = watch.watchdog.period();
-        if went_away {
-            if !sample.open {
-                tracing::debug!("idle HTTP/2 connection did not close after GOAWAY; dropping it");
+        // Set when the timer, reset, was already due: its wake-up went nowhere.
+        let mut timer_due = false;
+        loop {
+            if !draining && graceful.fired(cx) {
+                draining = true;
+                connection.as_mut().start_graceful_shutdown();
+            }
+            if draining && hard_stop.fired(cx) {
                 return Poll::Ready(Ok(()));
             }
-            // A request that crossed the GOAWAY is being answered; the connection closes
-            // after it.
-            went_away = false;
-            watch.watchdog.restart(sample);
-        } else {
-            match watch.watchdog.tick(sample) {
-                Verdict::Fine => {}
-                Verdict::Stalled => {
-                    tracing::debug!("the client read nothing for the write-stall timeout; closing");
+            if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            let (Some(timer), Some(watch)) = (&mut timer, &mut watch) else {
+                return Poll::Pending;
+            };
+            if !timer_due && !timer.fired(cx) {
+                return Poll::Pending;
+            }
+            let sample = watch.sample();
+            let mut next = watch.watchdog.period();
+            if went_away {
+                if !sample.open {
+                    tracing::debug!(
+                        "idle HTTP/2 connection did not close after GOAWAY; dropping it"
+                    );
                     return Poll::Ready(Ok(()));
                 }
-                Verdict::Idle if C::IS_HTTP2 && !draining => {
-                    tracing::debug!("idle HTTP/2 connection; sending GOAWAY");
-                    draining = true;
-                    went_away = true;
-                    connection.as_mut().start_graceful_shutdown();
-                    next = next.min(GOAWAY_GRACE);
-                }
-                Verdict::Idle => {
-                    tracing::debug!("no request within the idle (header-read) timeout; closing");
-                    return Poll::Ready(Ok(()));
+                // A request that crossed the GOAWAY is being answered; the connection closes
+                // after it.
+                went_away = false;
+                watch.watchdog.restart(sample);
+            } else {
+                match watch.watchdog.tick(sample) {
+                    Verdict::Fine => {}
+                    Verdict::Stalled => {
+                        tracing::debug!(
+                            "the client read nothing for the write-stall timeout; closing"
+                        );
+                        return Poll::Ready(Ok(()));
+                    }
+                    Verdict::Idle if C::IS_HTTP2 && !draining => {
+                        tracing::debug!("idle HTTP/2 connection; sending GOAWAY");
+                        draining = true;
+                        went_away = true;
+                        connection.as_mut().start_graceful_shutdown();
+                        next = next.min(GOAWAY_GRACE);
+                    }
+                    Verdict::Idle => {
+                        tracing::debug!(
+                            "no request within the idle (header-read) timeout; closing"
+                        );
+                        return Poll::Ready(Ok(()));
+                    }
                 }
             }
+            timer.signal_mut().reset(tokio::time::Instant::now() + next);
+            // Registers for the new deadline, then goes round again: the connection may have
+            // something to write (the GOAWAY just queued, which would otherwise wait for the
+            // next wake-up), and a deadline already past would never wake the task.
+            timer_due = timer.poll_now(cx);
         }
-        timer.signal_mut().reset(tokio::time::Instant::now() + next);
-        timer.poll_now(cx);
-        Poll::Pending
     })
     .await
 }
