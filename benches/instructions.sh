@@ -10,8 +10,11 @@
 # total is divided by the requests wrk completed.
 #
 # Settings (environment):
-#   SECONDS_PER_RUN=3  CONNECTIONS=8  SERVERS="hyper hyper-auto axum bareasgi"
-#   SCENARIOS="hello captures stream"  SERVER_CPU=0 CLIENT_CPU=1  PORT=18190
+#   SECONDS_PER_RUN=3  CONNECTIONS=8
+#   SERVERS="hyper hyper-auto axum bareasgi axum-layers bareasgi-layers"
+#   SCENARIOS="hello captures stream layers"  SERVER_CPU=0 CLIENT_CPU=1  PORT=18190
+# The *-layers servers (CorsLayer + CompressionLayer around the app) serve only the "layers"
+# scenario, GET / with an Origin and Accept-Encoding: gzip; the others every other one.
 #
 # Keeps each profile in target/bench/callgrind/SERVER-SCENARIO.out.1; look inside with
 #     callgrind_annotate --inclusive=yes target/bench/callgrind/bareasgi-captures.out.1 | less
@@ -19,8 +22,8 @@ set -euo pipefail
 
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}
 CONNECTIONS=${CONNECTIONS:-8}
-SERVERS=${SERVERS:-"hyper hyper-auto axum bareasgi"}
-SCENARIOS=${SCENARIOS:-"hello captures stream"}
+SERVERS=${SERVERS:-"hyper hyper-auto axum bareasgi axum-layers bareasgi-layers"}
+SCENARIOS=${SCENARIOS:-"hello captures stream layers"}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 PORT=${PORT:-18190}
@@ -50,7 +53,7 @@ mkdir -p "$OUT"
 
 path_of() {
     case $1 in
-        hello) echo / ;;
+        hello | layers) echo / ;;
         captures) echo /users/42/posts/hello-world ;;
         stream) echo /stream ;;
         *) echo "unknown scenario $1" >&2; exit 2 ;;
@@ -62,7 +65,20 @@ command_of() {
         hyper-auto) echo "$BIN/hyper_server $PORT --auto" ;;
         axum) echo "$BIN/axum_server $PORT" ;;
         bareasgi) echo "$BIN/bareasgi_server $PORT" ;;
+        axum-layers) echo "$BIN/axum_server $PORT --layers" ;;
+        bareasgi-layers) echo "$BIN/bareasgi_server $PORT --layers" ;;
         *) echo "unknown server $1" >&2; exit 2 ;;
+    esac
+}
+headers_of() {
+    case $1 in
+        layers) printf '%s\n' -H "Origin: http://example.com" -H "Accept-Encoding: gzip" ;;
+    esac
+}
+serves() { # serves SERVER SCENARIO
+    case $1 in
+        *-layers) [[ $2 == layers ]] ;;
+        *) [[ $2 != layers ]] ;;
     esac
 }
 
@@ -72,6 +88,7 @@ trap '[[ -z $PID ]] || kill -KILL "$PID" 2>/dev/null || true' EXIT
 declare -A IR
 for scenario in $SCENARIOS; do
     for server in $SERVERS; do
+        serves "$server" "$scenario" || continue
         log "$scenario  $server"
         profile=$OUT/$server-$scenario.out
         # shellcheck disable=SC2046 # the command line is words
@@ -83,7 +100,8 @@ for scenario in $SCENARIOS; do
             sleep 0.2
         done
         callgrind_control -i on "$PID" >/dev/null 2>&1
-        taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$SECONDS_PER_RUN"s --timeout 10s \
+        mapfile -t headers < <(headers_of "$scenario")
+        taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$SECONDS_PER_RUN"s --timeout 10s "${headers[@]}" \
             "http://127.0.0.1:$PORT$(path_of "$scenario")" >"$OUT/$server-$scenario.wrk"
         callgrind_control -i off "$PID" >/dev/null 2>&1
         callgrind_control -d "$PID" >/dev/null 2>&1
@@ -111,7 +129,7 @@ done
     printf '\n'
     for scenario in $SCENARIOS; do
         printf '| %s |' "$scenario"
-        for server in $SERVERS; do printf ' %s |' "${IR[$scenario,$server]}"; done
+        for server in $SERVERS; do printf ' %s |' "${IR[$scenario,$server]:-–}"; done
         printf '\n'
     done
 } | tee "$ROOT/target/bench/instructions.md"

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # The load comparison of issue 5: bare hyper, axum and bareasgi (and, when pip can install
 # it, the Python bareASGI on uvicorn) serving the same endpoints, each pinned to one core
-# with wrk on the other. One command:
+# with wrk on the other; and issue 10's row, axum and bareasgi wrapped in the same tower-http
+# CorsLayer + CompressionLayer. Each run also measures the server's CPU time per request
+# (utime + stime from /proc/PID/stat over the run, divided by the requests wrk completed),
+# which is steadier than requests/s on a shared machine. One command:
 #
 #     benches/load.sh
 #
 # Settings (environment):
 #   DURATION=10      seconds per wrk run           ROUNDS=3       rounds; medians are reported
 #   CONNECTIONS=64   wrk connections               WARMUP=1       seconds of warm-up per server and scenario
-#   SERVERS="hyper hyper-auto axum bareasgi"       which Rust servers, in this order in round 1
-#   SCENARIOS="hello captures stream"              which endpoints
+#   SERVERS="hyper hyper-auto axum bareasgi axum-layers bareasgi-layers"
+#                                                  which Rust servers, in this order in round 1
+#   SCENARIOS="hello captures stream layers"       which endpoints; "layers" is GET / with an
+#                                                  Origin and Accept-Encoding: gzip, served by
+#                                                  the *-layers servers only
 #   PYTHON=auto      auto: add the Python row if pip can install it; 0: skip it
 #   PYTHON_PACKAGES="bareasgi uvicorn"             what pip installs for it (into target/bench/venv)
 #   IDLE_CONNS=1000  idle keep-alive connections for the memory measurement (0: skip it)
@@ -24,8 +30,8 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 WARMUP=${WARMUP:-1}
-SERVERS=${SERVERS:-"hyper hyper-auto axum bareasgi"}
-SCENARIOS=${SCENARIOS:-"hello captures stream"}
+SERVERS=${SERVERS:-"hyper hyper-auto axum bareasgi axum-layers bareasgi-layers"}
+SCENARIOS=${SCENARIOS:-"hello captures stream layers"}
 PYTHON=${PYTHON:-auto}
 PYTHON_PACKAGES=${PYTHON_PACKAGES:-"bareasgi uvicorn"}
 IDLE_CONNS=${IDLE_CONNS:-1000}
@@ -97,6 +103,8 @@ command_of() { # the command line of a server
         hyper-auto) echo "$BIN/hyper_server ${PORT[$1]} --auto" ;;
         axum) echo "$BIN/axum_server ${PORT[$1]}" ;;
         bareasgi) echo "$BIN/bareasgi_server ${PORT[$1]}" ;;
+        axum-layers) echo "$BIN/axum_server ${PORT[$1]} --layers" ;;
+        bareasgi-layers) echo "$BIN/bareasgi_server ${PORT[$1]} --layers" ;;
         python) echo "$VENV/bin/python $ROOT/benches/bare_hello.py ${PORT[$1]}" ;;
         *) echo "unknown server $1" >&2; exit 2 ;;
     esac
@@ -139,24 +147,42 @@ trap cleanup EXIT
 
 path_of() {
     case $1 in
-        hello) echo / ;;
+        hello | layers) echo / ;;
         captures) echo /users/42/posts/hello-world ;;
         stream) echo /stream ;;
         *) echo "unknown scenario $1" >&2; exit 2 ;;
     esac
 }
 
-serves() { # serves SERVER SCENARIO: whether the server has that endpoint
-    [[ $1 != python || $2 == hello ]]
+headers_of() { # wrk arguments: the layers scenario is a cross-origin client accepting gzip
+    case $1 in
+        layers) printf '%s\n' -H "Origin: http://example.com" -H "Accept-Encoding: gzip" ;;
+    esac
 }
 
-run_wrk() { # run_wrk SERVER SCENARIO SECONDS OUTPUT
-    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$3"s --latency \
+serves() { # serves SERVER SCENARIO: whether the server has that endpoint
+    case $1 in
+        python) [[ $2 == hello ]] ;;
+        *-layers) [[ $2 == layers ]] ;;
+        *) [[ $2 != layers ]] ;;
+    esac
+}
+
+cpu_ticks() { # utime + stime of a process, in clock ticks
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+run_wrk() { # run_wrk SERVER SCENARIO SECONDS OUTPUT: also writes OUTPUT.cpu, the server's ticks
+    local headers=() before
+    mapfile -t headers < <(headers_of "$2")
+    before=$(cpu_ticks "${PID[$1]}")
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$3"s --latency "${headers[@]}" \
         "http://127.0.0.1:${PORT[$1]}$(path_of "$2")" >"$4" 2>&1 || {
         log "wrk failed against $1 $2:"
         cat "$4" >&2
         exit 1
     }
+    echo $(($(cpu_ticks "${PID[$1]}") - before)) >"$4.cpu"
 }
 
 # --- throughput and latency ---------------------------------------------------------------
@@ -241,5 +267,6 @@ fi
     echo "load=$load1"
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "settings=wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS round(s), servers on core $SERVER_CPU, wrk on core $CLIENT_CPU"
+    echo "clk_tck=$(getconf CLK_TCK)"
 } >"$OUT/runs/machine.txt"
 python3 "$ROOT/benches/report.py" "$OUT"

@@ -20,12 +20,15 @@ SCENARIO_TITLES = {
     "hello": "Hello world: `GET /`, 13 bytes of text/plain",
     "captures": "Two captures: `GET /users/42/posts/hello-world` (axum and bareasgi hold 1,000 more routes)",
     "stream": "Streaming: `GET /stream`, 1 MiB in 16 KiB chunks (chunked)",
+    "layers": "Hello world through CorsLayer + CompressionLayer (tower-http): `GET /` with an `Origin` and `Accept-Encoding: gzip`",
 }
 SERVER_TITLES = {
     "hyper": "bare hyper (http1)",
     "hyper-auto": "bare hyper (hyper-util auto)",
     "axum": "axum 0.8",
     "bareasgi": "bareasgi",
+    "axum-layers": "axum 0.8 + CorsLayer + CompressionLayer",
+    "bareasgi-layers": "bareasgi + CorsLayer + CompressionLayer",
     "python": "bareASGI on uvicorn (Python)",
 }
 COLOURS = {
@@ -33,6 +36,8 @@ COLOURS = {
     "hyper-auto": "#a0cbe8",
     "axum": "#f28e2b",
     "bareasgi": "#59a14f",
+    "axum-layers": "#ffbe7d",
+    "bareasgi-layers": "#8cd17d",
     "python": "#b07aa1",
 }
 TIME_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
@@ -51,6 +56,7 @@ def parse_wrk(text):
 
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     return {
+        "requests": int(number(r"^\s*(\d+) requests in") or 0),
         "rps": number(r"^Requests/sec:\s+([\d.]+)"),
         "p50": number(r"^\s+50%\s+([\d.]+)(us|ms|s|m|h)\b", TIME_UNITS),
         "p99": number(r"^\s+99%\s+([\d.]+)(us|ms|s|m|h)\b", TIME_UNITS),
@@ -66,6 +72,10 @@ def fmt_latency(us):
     return f"{us:.0f} µs" if us < 1000 else f"{us / 1000:.2f} ms"
 
 
+def fmt_cpu(us):
+    return "–" if us is None else f"{us:.2f} µs"
+
+
 def fmt_ratio(value):
     return "–" if value is None else f"{value:.3f}"
 
@@ -74,13 +84,18 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
-def load_runs(out):
+def load_runs(out, clk_tck):
     runs = {}
     with open(out / "runs" / "manifest.csv") as manifest:
         for row in csv.DictReader(manifest):
             result = parse_wrk(Path(row["file"]).read_text())
             if result["rps"] is None:
                 sys.exit(f"could not read wrk's output in {row['file']}")
+            # The server's utime + stime over the run (load.sh writes it beside wrk's output).
+            cpu = Path(row["file"] + ".cpu")
+            result["cpu_us"] = None
+            if cpu.exists() and result["requests"]:
+                result["cpu_us"] = int(cpu.read_text()) * 1e6 / clk_tck / result["requests"]
             runs.setdefault((row["scenario"], row["server"]), []).append(result)
     return runs
 
@@ -102,6 +117,7 @@ def summarise(runs):
             "mib_s": statistics.median(r["mib"] for r in results),
             "non2xx": sum(r["non2xx"] for r in results),
             "errors": sum(r["errors"] for r in results),
+            "cpu_us": statistics.median(r["cpu_us"] for r in results) if all(r["cpu_us"] for r in results) else None,
         })
     by_key = {(row["scenario"], row["server"]): row for row in rows}
     for row in rows:
@@ -155,6 +171,11 @@ def targets(by_key, memory):
     if stream_b and stream_h:
         r = stream_b["mib_s"] / stream_h["mib_s"]
         checks.append(("Streaming ≥ 0.95× bare hyper's throughput", f"{r:.3f}×", r >= 0.95))
+    layers_b, layers_a = row("layers", "bareasgi-layers"), row("layers", "axum-layers")
+    if layers_b and layers_a and layers_b["cpu_us"] and layers_a["cpu_us"]:
+        r = layers_b["cpu_us"] / layers_a["cpu_us"]
+        checks.append(("Issue 10: through CorsLayer + CompressionLayer, server CPU per request ≤ axum's",
+                       f"{r:.3f}× ({layers_b['cpu_us']:.2f} µs vs {layers_a['cpu_us']:.2f} µs)", r <= 1.0))
     hello_p = row("hello", "python")
     if hello_b and hello_p:
         r = hello_b["rps"] / hello_p["rps"]
@@ -179,8 +200,8 @@ def markdown(machine, rows, memory, checks):
                  + f". Load average before the run: {machine.get('load', '?')}.")
     for scenario in [s for s in SCENARIO_TITLES if any(r["scenario"] == s for r in rows)]:
         lines += ["", f"## {SCENARIO_TITLES[scenario]}", ""]
-        lines.append("| server | req/s | vs hyper | range over rounds | p50 | p99 | p99 vs hyper | transfer |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("| server | req/s | vs hyper | range over rounds | p50 | p99 | p99 vs hyper | transfer | server CPU/request |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in (r for r in rows if r["scenario"] == scenario):
             flag = ""
             if r["non2xx"] or r["errors"]:
@@ -188,7 +209,7 @@ def markdown(machine, rows, memory, checks):
             lines.append(
                 f"| {SERVER_TITLES.get(r['server'], r['server'])}{flag} | {r['rps']:,.0f} | {fmt_ratio(r['rps_ratio'])} "
                 f"| {r['rps_min']:,.0f}–{r['rps_max']:,.0f} | {fmt_latency(r['p50_us'])} | {fmt_latency(r['p99_us'])} "
-                f"| {fmt_ratio(r['p99_ratio'])} | {r['mib_s']:,.1f} MiB/s |")
+                f"| {fmt_ratio(r['p99_ratio'])} | {r['mib_s']:,.1f} MiB/s | {fmt_cpu(r['cpu_us'])} |")
     if memory:
         conns = max(m["connections"] for m in memory)
         lines += ["", "## Memory (VmRSS)", "",
@@ -200,7 +221,7 @@ def markdown(machine, rows, memory, checks):
             per = f"{m['per_conn_kib']:.1f} KiB" if m["per_conn_kib"] is not None else "–"
             lines.append(f"| {SERVER_TITLES.get(m['server'], m['server'])} | {m['idle_kib'] / 1024:.1f} MiB | {loaded} | {per} |")
     if checks:
-        lines += ["", "## Issue 5 targets", "", "| target | measured | |", "|---|---:|---|"]
+        lines += ["", "## Targets", "", "| target | measured | |", "|---|---:|---|"]
         for name, measured, ok in checks:
             lines.append(f"| {name} | {measured} | {'✅' if ok else '❌'} |")
         lines += ["", "Router lookup with 1,000 routes against 10: `cargo bench --bench router` prints it."]
@@ -263,13 +284,13 @@ def main():
         for line in machine_file.read_text().splitlines():
             key, _, value = line.partition("=")
             machine[key] = value
-    rows, by_key = summarise(load_runs(out))
+    rows, by_key = summarise(load_runs(out, int(machine.get("clk_tck", "100"))))
     memory = load_memory(out)
     checks = targets(by_key, memory)
 
     with open(out / "results.csv", "w", newline="") as f:
         fields = ["scenario", "server", "rounds", "rps", "rps_min", "rps_max", "rps_ratio",
-                  "p50_us", "p99_us", "p99_ratio", "mib_s", "non2xx", "errors"]
+                  "p50_us", "p99_us", "p99_ratio", "mib_s", "non2xx", "errors", "cpu_us"]
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         for r in rows:

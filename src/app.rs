@@ -21,17 +21,21 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::{Request, Response};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::Error;
+use crate::error::{BoxError, Error};
 use crate::lifespan::LifespanHandler;
 use crate::middleware::Middleware;
+use crate::request::RequestBody;
 use crate::router::HttpRouter;
 use crate::server::{self, Transport};
 use crate::service::{AppService, Shared};
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
+use crate::tower::{Inner, LayerFn};
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
 use crate::ws::{WsMiddleware, WsRouter, WsRuntime};
@@ -50,6 +54,8 @@ pub struct Application {
     /// Startup handlers may add to it; once serving it is read without locks.
     pub info: TypeMap,
     middlewares: Vec<Arc<dyn Middleware>>,
+    /// tower layers, outermost first; composed when the application is served.
+    layers: Vec<LayerFn>,
     #[cfg(feature = "ws")]
     ws_middlewares: Vec<Arc<dyn WsMiddleware>>,
     startup_handlers: Vec<StartupHandler>,
@@ -134,6 +140,7 @@ impl Application {
             ws_router: WsRouter::new(),
             info: TypeMap::new(),
             middlewares: Vec::new(),
+            layers: Vec::new(),
             #[cfg(feature = "ws")]
             ws_middlewares: Vec::new(),
             startup_handlers: Vec::new(),
@@ -147,6 +154,45 @@ impl Application {
     /// middleware that rewrites the path changes which route answers.
     pub fn middleware(&mut self, middleware: impl Middleware) -> &mut Self {
         self.middlewares.push(Arc::new(middleware));
+        self
+    }
+
+    /// Wraps the whole application in a tower [`Layer`](tower::Layer): every HTTP request,
+    /// including those answered `404` or `405`, and WebSocket handshakes. The first layer
+    /// added is the outermost, and all layers run outside the [`middleware`](Self::middleware)s.
+    ///
+    /// The layer's service receives `http::Request<`[`RequestBody`]`>` and wraps an
+    /// [`Inner`] that takes any request body, so body-changing layers such as tower-http's
+    /// `RequestBodyLimitLayer` fit anywhere. It may answer with any
+    /// `http_body::Body<Data = Bytes>`; an error it returns is logged and answered `500`.
+    /// See [`crate::tower`] for the details and the drawing.
+    ///
+    /// ```
+    /// use bareasgi::Application;
+    /// use tower_http::compression::CompressionLayer;
+    /// use tower_http::cors::CorsLayer;
+    /// use tower_http::trace::TraceLayer;
+    ///
+    /// let mut app = Application::new();
+    /// app.http_router.add(["GET"], "/", |_req| async { "hi" });
+    /// app.layer(TraceLayer::new_for_http()) // outermost
+    ///     .layer(CorsLayer::permissive())
+    ///     .layer(CompressionLayer::new()); // innermost
+    /// ```
+    pub fn layer<L, B>(&mut self, layer: L) -> &mut Self
+    where
+        L: tower::Layer<Inner> + Send + Sync + 'static,
+        L::Service: tower::Service<Request<RequestBody>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower::Service<Request<RequestBody>>>::Future: Send + 'static,
+        <L::Service as tower::Service<Request<RequestBody>>>::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.layers.push(crate::tower::boxed_layer(layer));
         self
     }
 
@@ -361,8 +407,14 @@ impl Application {
         self
     }
 
-    /// Turns the application into a hyper [`Service`](hyper::service::Service), to mount it
-    /// in a server of your own or call it in-process. Lifespan handlers do not run.
+    /// Turns the application, with its layers, into a tower [`Service`](tower::Service)
+    /// (and a hyper one): to nest it in axum
+    /// (`Router::new().nest_service("/legacy", app.into_service())`), serve it with a server
+    /// of your own, or call it in-process (`tower::ServiceExt::oneshot`). It takes requests
+    /// with any body (`Send`, not necessarily `Sync`). Lifespan handlers do not run, and the
+    /// server's limits and timeouts are those of whoever serves it (except
+    /// [`body_limit`](Self::body_limit) and [`request_timeout`](Self::request_timeout),
+    /// which the application keeps itself).
     #[must_use]
     pub fn into_service(self) -> AppService {
         self.split().0
@@ -389,7 +441,8 @@ impl Application {
             &self.limits,
             shutdown,
         );
-        (AppService::new(shared), self.shutdown_handlers, self.limits)
+        let service = AppService::new(shared, self.layers);
+        (service, self.shutdown_handlers, self.limits)
     }
 
     /// Binds `addr` (with the [`listen_backlog`](Self::listen_backlog)) and serves until
@@ -542,6 +595,7 @@ impl fmt::Debug for Application {
             .field("ws_middlewares", &self.ws_middlewares.len());
         f.field("info", &self.info)
             .field("middlewares", &self.middlewares.len())
+            .field("layers", &self.layers.len())
             .field("startup_handlers", &self.startup_handlers.len())
             .field("shutdown_handlers", &self.shutdown_handlers.len())
             .field("limits", &self.limits)

@@ -1,4 +1,5 @@
-//! [`Body`]: what a response sends — nothing, a buffer, or any stream of chunks.
+//! [`Body`]: what a response sends — nothing, a buffer, any stream of chunks, or any
+//! [`http_body::Body`] (what a tower service answers with).
 //!
 //! Every chunk a stream yields is handed to the connection at once and flushed: there is no
 //! buffering between the handler and the socket, so a server-sent event or a long-poll
@@ -21,6 +22,7 @@
 //! }
 //! ```
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -36,10 +38,13 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use crate::error::BoxError;
 use crate::server::InFlight;
 
-type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
+/// A streamed body's source behind one thin-enough pointer, whichever kind it is, so that
+/// a `Body` stays 40 bytes (hyper moves responses around).
+type BoxSource = Pin<Box<dyn Source>>;
 
 /// A response body: empty, a single buffer (sent with `content-length`), or a stream of
-/// chunks (sent chunked over HTTP/1.1 and as DATA frames over HTTP/2).
+/// chunks (sent chunked over HTTP/1.1 and as DATA frames over HTTP/2; with a
+/// `content-length` when an [`http_body::Body`] knows its exact size).
 pub struct Body {
     kind: Kind,
 }
@@ -54,7 +59,10 @@ enum Kind {
 }
 
 struct StreamBody {
-    stream: BoxStream,
+    source: BoxSource,
+    /// Whether the source is an `http_body::Body` (frames, trailers, a size hint) rather
+    /// than a stream of chunks; kept here so that choosing the path costs no virtual call.
+    frames: bool,
     ends_on_shutdown: bool,
     /// Open for long (an event stream): over HTTP/1.1 it may leave hyper.
     long_lived: bool,
@@ -64,6 +72,116 @@ struct StreamBody {
     shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     /// Keeps the connection's request open (no header-read timeout) while it streams.
     _in_flight: Option<InFlight>,
+}
+
+/// Where a streamed body's pieces come from: a stream of chunks (`from_stream`) or any
+/// `http_body::Body` (`from_http_body`).
+trait Source: Send {
+    fn poll_data(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, BoxError>>>;
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>>;
+    fn size_hint(&self) -> SizeHint;
+    fn is_end_stream(&self) -> bool;
+    fn chunk_hint(&self) -> (usize, Option<usize>);
+}
+
+pin_project_lite::pin_project! {
+    /// A stream of chunks: data only, length unknown.
+    struct Chunks<S> {
+        #[pin]
+        stream: S,
+    }
+}
+
+impl<S> Source for Chunks<S>
+where
+    S: Stream<Item = Result<Bytes, BoxError>> + Send,
+{
+    fn poll_data(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, BoxError>>> {
+        self.project().stream.poll_next(cx)
+    }
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.poll_data(cx)
+            .map(|chunk| chunk.map(|result| result.map(Frame::data)))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+
+    fn is_end_stream(&self) -> bool {
+        false
+    }
+
+    fn chunk_hint(&self) -> (usize, Option<usize>) {
+        (0, self.stream.size_hint().1)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An `http_body::Body`: frames as it produces them, trailers included, with its size
+    /// hint (so a known length is still sent as `content-length`).
+    struct Frames<B> {
+        #[pin]
+        body: B,
+    }
+}
+
+impl<B> Source for Frames<B>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<BoxError>,
+{
+    fn poll_data(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, BoxError>>> {
+        let mut body = self.project().body;
+        loop {
+            return match ready!(body.as_mut().poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => Poll::Ready(Some(Ok(data))),
+                    Err(_trailers) => continue,
+                },
+                Some(Err(error)) => Poll::Ready(Some(Err(error.into()))),
+                None => Poll::Ready(None),
+            };
+        }
+    }
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.project()
+            .body
+            .poll_frame(cx)
+            .map(|frame| frame.map(|result| result.map_err(Into::into)))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn chunk_hint(&self) -> (usize, Option<usize>) {
+        (0, None)
+    }
 }
 
 impl Body {
@@ -95,7 +213,12 @@ impl Body {
         S: Stream + Send + 'static,
         S::Item: Into<Bytes>,
     {
-        Self::from_boxed(Box::pin(stream.map(|chunk| Ok(chunk.into()))))
+        Self::from_source(
+            Box::pin(Chunks {
+                stream: stream.map(|chunk| Ok(chunk.into())),
+            }),
+            false,
+        )
     }
 
     /// A body streamed from a stream of results. An `Err` item ends the response abruptly:
@@ -107,15 +230,41 @@ impl Body {
         T: Into<Bytes>,
         E: Into<BoxError>,
     {
-        Self::from_boxed(Box::pin(
-            stream.map(|item| item.map(Into::into).map_err(Into::into)),
-        ))
+        Self::from_source(
+            Box::pin(Chunks {
+                stream: stream.map(|item| item.map(Into::into).map_err(Into::into)),
+            }),
+            false,
+        )
     }
 
-    fn from_boxed(stream: BoxStream) -> Self {
+    /// A body that sends what any [`http_body::Body`] produces, frame by frame, as soon as
+    /// it is produced: a tower service's response body (tower-http's `ServeDir`,
+    /// `CompressionLayer`), an `http_body_util::Full`, another framework's body. Its exact
+    /// size, when it knows it, is kept (and sent as `content-length`), and so are trailers.
+    /// A `Body` given here is returned as it is.
+    pub fn from_http_body<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        if let Some(body) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Self>>() {
+            return body.take().unwrap_or_default();
+        }
+        match slot {
+            Some(body) if !body.is_end_stream() => {
+                Self::from_source(Box::pin(Frames { body }), true)
+            }
+            _ => Self::empty(),
+        }
+    }
+
+    fn from_source(source: BoxSource, frames: bool) -> Self {
         Self {
             kind: Kind::Stream(StreamBody {
-                stream,
+                source,
+                frames,
                 ends_on_shutdown: false,
                 long_lived: false,
                 detach: false,
@@ -162,6 +311,7 @@ impl Body {
         match &self.kind {
             Kind::Empty => Some(0),
             Kind::Full(bytes) => Some(bytes.len() as u64),
+            Kind::Stream(stream) if stream.frames => stream.source.size_hint().exact(),
             Kind::Stream(_) | Kind::Detached => None,
         }
     }
@@ -179,7 +329,18 @@ impl Body {
             if stream.ends_on_shutdown {
                 stream.shutdown = Some(Box::pin(token.clone().cancelled_owned()));
             }
-            stream.detach = detach && in_flight.is_some();
+            // The connection writes chunks only: an `http_body::Body`'s trailers stay with hyper.
+            stream.detach = detach && !stream.frames && in_flight.is_some();
+            stream._in_flight = in_flight;
+        }
+    }
+
+    /// Keeps the connection's request open while a streamed body is sent: for a body that
+    /// came out of tower layers, which [`prepare_to_send`](Self::prepare_to_send) readied
+    /// before the layers wrapped it. With `detach`, as in `prepare_to_send`.
+    pub(crate) fn hold_open(&mut self, in_flight: Option<InFlight>, detach: bool) {
+        if let Kind::Stream(stream) = &mut self.kind {
+            stream.detach = detach && !stream.frames && in_flight.is_some();
             stream._in_flight = in_flight;
         }
     }
@@ -251,15 +412,62 @@ pub fn bytes_writer(bytes: impl Into<Bytes>) -> Body {
     Body::full(bytes)
 }
 
+/// What a streamed body is polled for: a chunk of data (the `Stream` view, and the path a
+/// `from_stream` body takes to the connection), or a frame (the `http_body` view of a
+/// `from_http_body` body, trailers included). Two paths, so that the common one moves
+/// 32-byte `Bytes` around rather than 100-byte `Frame`s.
+trait Piece: Sized {
+    fn poll_from(
+        source: Pin<&mut dyn Source>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Self, BoxError>>>;
+    fn from_data(data: Bytes) -> Self;
+    fn is_empty_data(&self) -> bool;
+}
+
+impl Piece for Bytes {
+    fn poll_from(
+        source: Pin<&mut dyn Source>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Self, BoxError>>> {
+        source.poll_data(cx)
+    }
+
+    fn from_data(data: Bytes) -> Self {
+        data
+    }
+
+    fn is_empty_data(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Piece for Frame<Bytes> {
+    fn poll_from(
+        source: Pin<&mut dyn Source>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Self, BoxError>>> {
+        source.poll_frame(cx)
+    }
+
+    fn from_data(data: Bytes) -> Self {
+        Frame::data(data)
+    }
+
+    fn is_empty_data(&self) -> bool {
+        self.data_ref().is_some_and(Bytes::is_empty)
+    }
+}
+
 impl StreamBody {
-    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
+    fn poll_piece<P: Piece>(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<P, BoxError>>> {
         loop {
             // A panicking stream must not take the connection task (and its other requests)
             // down with it: the panic ends this body as an error, which closes the connection.
-            let polled = catch_unwind(AssertUnwindSafe(|| self.stream.as_mut().poll_next(cx)));
+            let polled = catch_unwind(AssertUnwindSafe(|| P::poll_from(self.source.as_mut(), cx)));
             match polled {
-                Ok(Poll::Ready(Some(Ok(chunk)))) if chunk.is_empty() => {}
-                Ok(Poll::Ready(Some(Ok(chunk)))) => return Poll::Ready(Some(Ok(chunk))),
+                Ok(Poll::Ready(Some(Ok(piece)))) if piece.is_empty_data() => {}
+                Ok(Poll::Ready(Some(Ok(piece)))) => return Poll::Ready(Some(Ok(piece))),
                 Ok(Poll::Ready(Some(Err(error)))) => {
                     tracing::error!(%error, "response body stream failed; closing the connection");
                     return Poll::Ready(Some(Err(error)));
@@ -288,7 +496,7 @@ impl StreamBody {
 }
 
 impl Body {
-    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
+    fn poll_piece<P: Piece>(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<P, BoxError>>> {
         let polled = match &mut self.kind {
             Kind::Stream(stream) if stream.detach => {
                 // The connection takes it from here, in this same poll of its task.
@@ -310,10 +518,10 @@ impl Body {
             Kind::Detached => return Poll::Pending,
             Kind::Empty => return Poll::Ready(None),
             Kind::Full(_) => match std::mem::replace(&mut self.kind, Kind::Empty) {
-                Kind::Full(bytes) => return Poll::Ready(Some(Ok(bytes))),
+                Kind::Full(bytes) => return Poll::Ready(Some(Ok(P::from_data(bytes)))),
                 _ => unreachable!("matched Kind::Full above"),
             },
-            Kind::Stream(stream) => ready!(stream.poll_chunk(cx)),
+            Kind::Stream(stream) => ready!(stream.poll_piece(cx)),
         };
         if !matches!(polled, Some(Ok(_))) {
             // Ended or failed: drop the stream now, so what it holds is released at once.
@@ -331,19 +539,30 @@ impl http_body::Body for Body {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        self.get_mut()
-            .poll_chunk(cx)
+        let this = self.get_mut();
+        if let Kind::Stream(StreamBody { frames: true, .. }) = &this.kind {
+            return this.poll_piece(cx);
+        }
+        this.poll_piece::<Bytes>(cx)
             .map(|chunk| chunk.map(|result| result.map(Frame::data)))
     }
 
+    // hyper asks after every frame: a chunk stream answers without a virtual call.
     fn is_end_stream(&self) -> bool {
-        matches!(self.kind, Kind::Empty)
+        match &self.kind {
+            Kind::Empty => true,
+            Kind::Stream(stream) => stream.frames && stream.source.is_end_stream(),
+            Kind::Full(_) | Kind::Detached => false,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self.exact_len() {
             Some(len) => SizeHint::with_exact(len),
-            None => SizeHint::default(),
+            None => match &self.kind {
+                Kind::Stream(stream) if stream.frames => stream.source.size_hint(),
+                _ => SizeHint::default(),
+            },
         }
     }
 }
@@ -354,14 +573,14 @@ impl Stream for Body {
     type Item = Result<Bytes, BoxError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_chunk(cx)
+        self.get_mut().poll_piece(cx)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.kind {
             Kind::Empty => (0, Some(0)),
             Kind::Full(_) => (1, Some(1)),
-            Kind::Stream(stream) => (0, stream.stream.size_hint().1),
+            Kind::Stream(stream) => stream.source.chunk_hint(),
             Kind::Detached => (0, None),
         }
     }

@@ -41,8 +41,9 @@
 //! The pieces, one module each: [`router`] (patterns and precedence), [`handler`],
 //! [`request`], [`response`], [`body`], [`sse`] (server-sent events), [`middleware`],
 //! [`lifespan`], [`app`] (the [`Application`] and its limits), [`service`] (the
-//! application as a hyper `Service`), [`hub`] (publish/subscribe with replay, in-process or
-//! through Redis), and behind Cargo features:
+//! application as a tower and a hyper `Service`), [`tower`] (tower layers around the
+//! application, tower services mounted in it), [`hub`] (publish/subscribe with replay,
+//! in-process or through Redis), and behind Cargo features:
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
@@ -78,6 +79,7 @@ pub mod sse;
 pub mod test;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod tower;
 pub mod typemap;
 #[cfg(any(feature = "query", feature = "form"))]
 pub mod urlencoded;

@@ -1,28 +1,32 @@
-//! [`AppService`]: the application as a hyper `Service` — the flow of one request.
+//! [`AppService`]: the application as a tower and a hyper `Service` — the flow of one
+//! request.
 //!
 //! ```text
-//! Request --> HttpRequest --> middlewares --> router.resolve --> handler --> HttpResponse --> Response
+//! Request --> [tower layers] --> HttpRequest --> middlewares --> router.resolve
+//!         --> handler or mounted service --> HttpResponse --> Response
 //! ```
 //!
-//! It can be called in-process, without a socket:
+//! It can be called in-process, without a socket, as a tower `Service`:
 //!
 //! ```
 //! use bareasgi::Application;
 //! use bareasgi::http::Request;
 //! use http_body_util::{BodyExt, Empty};
-//! use hyper::service::Service;
+//! use tower::ServiceExt;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let mut app = Application::new();
 //! app.http_router.add(["GET"], "/", |_req| async { "hi" });
-//! let service = app.into_service();
 //! let request = Request::get("/").body(Empty::<bytes::Bytes>::new()).unwrap();
-//! let response = service.call(request).await.unwrap();
+//! let response = app.into_service().oneshot(request).await.unwrap();
 //! assert_eq!(response.status(), 200);
 //! assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "hi");
 //! # }
 //! ```
+//!
+//! or as a hyper `Service` (`hyper::service::Service::call(&service, request)`), to serve it
+//! with hyper-util yourself.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -43,18 +47,25 @@ use crate::body::Body;
 use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
 use crate::middleware::{Middleware, Next};
-use crate::request::{HttpRequest, RequestBody};
+use crate::request::HttpRequest;
 use crate::response::HttpResponse;
 use crate::router::{HttpRouter, Resolution};
 use crate::server::InFlight;
+use crate::tower::{LayerFn, LayeredFuture, Layers, request_body};
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
 use crate::ws::{WsRouter, WsRuntime};
 
-/// The application as a cheaply cloneable hyper [`Service`](hyper::service::Service).
+/// The application as a cheaply cloneable tower [`Service`](tower::Service) and hyper
+/// [`Service`](hyper::service::Service), with its tower layers.
 #[derive(Clone)]
 pub struct AppService {
     shared: Arc<Shared>,
+    /// The tower layers around the application (`app.layer`); `None` without layers, so
+    /// that such an application calls its core directly. Behind an `Arc`, so that a
+    /// connection's clone of the service does not copy the whole stack (each request clones
+    /// it, as tower wants).
+    layers: Option<Arc<Layers>>,
 }
 
 pub(crate) struct Shared {
@@ -67,6 +78,9 @@ pub(crate) struct Shared {
     body_read_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     pub(crate) shutdown: CancellationToken,
+    /// Headers to make room for in each response before tower layers add theirs (CORS,
+    /// `vary`, request ids): one allocation instead of the map growing once per layer.
+    header_room: usize,
     #[cfg(feature = "ws")]
     pub(crate) ws: Arc<WsRuntime>,
 }
@@ -102,6 +116,7 @@ impl Shared {
             body_read_timeout: limits.body_read_timeout,
             request_timeout: limits.request_timeout,
             shutdown,
+            header_room: 0,
             #[cfg(feature = "ws")]
             ws,
         }
@@ -109,10 +124,17 @@ impl Shared {
 }
 
 impl AppService {
-    pub(crate) fn new(shared: Shared) -> Self {
-        Self {
-            shared: Arc::new(shared),
+    /// The application with `layers` (first added, outermost) around it.
+    pub(crate) fn new(mut shared: Shared, layers: Vec<LayerFn>) -> Self {
+        if !layers.is_empty() {
+            shared.header_room = 8;
         }
+        let core = Self {
+            shared: Arc::new(shared),
+            layers: None,
+        };
+        let layers = crate::tower::compose(&core, layers).map(Arc::new);
+        Self { layers, ..core }
     }
 
     pub(crate) fn info(&self) -> Arc<TypeMap> {
@@ -131,7 +153,7 @@ impl AppService {
     /// Answers one request.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Body>
     where
-        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
         match self.respond(request, None).await {
@@ -141,47 +163,58 @@ impl AppService {
     }
 
     /// A response future that is already answered with `response` (the server's own
-    /// refusals, such as a bad `Host`, which no handler sees).
+    /// refusals, such as a bad `Host`, which no handler or layer sees).
     pub(crate) fn answer(&self, response: HttpResponse) -> ResponseFuture {
         ResponseFuture {
-            state: State::Ready(Some(response)),
-            timeout: None,
-            is_head: false,
-            chunked: false,
-            shared: self.shared.clone(),
-            in_flight: None,
-            span: tracing::Span::none(),
-            started: None,
+            kind: Kind::App(AppFuture {
+                state: State::Ready(Some(response)),
+                timeout: None,
+                is_head: false,
+                chunked: false,
+                shared: self.shared.clone(),
+                in_flight: None,
+                span: tracing::Span::none(),
+                started: None,
+            }),
         }
     }
 
-    /// Starts answering: builds the [`HttpRequest`], runs the middlewares and the routed
-    /// handler up to their first await, and returns the future of the rest.
+    /// Starts answering, through the tower layers if there are any. `in_flight` is the
+    /// HTTP/1.1 connection's record of an open request, held until the response is sent.
     pub(crate) fn respond<B>(
         &self,
         request: Request<B>,
         in_flight: Option<InFlight>,
     ) -> ResponseFuture
     where
-        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let kind = match &self.layers {
+            None => Kind::App(self.respond_directly(request, in_flight)),
+            Some(layers) => Kind::Layered(layers.start(request, in_flight)),
+        };
+        ResponseFuture { kind }
+    }
+
+    /// Builds the [`HttpRequest`], runs the middlewares and the routed handler up to their
+    /// first await, and returns the future of the rest.
+    fn respond_directly<B>(&self, request: Request<B>, in_flight: Option<InFlight>) -> AppFuture
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
         let shared = &self.shared;
         let (parts, body) = request.into_parts();
         let is_head = parts.method == Method::HEAD;
-        // Whether hyper would send a streamed answer chunked, so that the connection may
-        // send it itself (see `server::handoff`); not after a request body, which hyper may
-        // still be reading from the socket.
-        let chunked = parts.version == Version::HTTP_11
-            && parts.method != Method::CONNECT
-            && body.is_end_stream();
+        let chunked = answered_chunked(&parts.method, parts.version, &body);
         // An INFO span, so that errors logged inside a handler carry the method and path with
         // the usual subscriber settings; with no subscriber it costs one relaxed load.
         let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let req = HttpRequest::new(
             parts,
-            RequestBody::new(body, shared.body_read_timeout),
+            request_body(body, shared.body_read_timeout),
             shared.info.clone(),
             shared.body_limit,
         );
@@ -197,7 +230,7 @@ impl AppService {
             (State::Running(_), Some(limit)) => Some((Box::pin(tokio::time::sleep(limit)), limit)),
             _ => None,
         };
-        ResponseFuture {
+        AppFuture {
             state,
             timeout,
             is_head,
@@ -227,13 +260,15 @@ impl fmt::Debug for AppService {
         f.debug_struct("AppService")
             .field("routes", &self.shared.routes)
             .field("middlewares", &self.shared.middlewares.len())
+            .field("layered", &self.layers.is_some())
             .finish_non_exhaustive()
     }
 }
 
+/// For hyper's connections (`serve_connection(io, service)`): takes any request body.
 impl<B> hyper::service::Service<Request<B>> for AppService
 where
-    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     type Response = Response<Body>;
@@ -241,6 +276,28 @@ where
     type Future = ResponseFuture;
 
     fn call(&self, request: Request<B>) -> ResponseFuture {
+        self.respond(request, None)
+    }
+}
+
+/// For the tower ecosystem: nest the application in axum
+/// (`Router::new().nest_service("/legacy", app.into_service())`), wrap it in a
+/// `ServiceBuilder`, or call it with `ServiceExt::oneshot`. Always ready: the layers'
+/// readiness is awaited inside each request's future. The body need not be `Sync`.
+impl<B> tower::Service<Request<B>> for AppService
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> ResponseFuture {
         self.respond(request, None)
     }
 }
@@ -303,7 +360,7 @@ fn dispatch(routes: &Routes, mut req: HttpRequest) -> State {
     State::Ready(Some(response))
 }
 
-fn panicked(panic: &(dyn std::any::Any + Send)) -> HttpResponse {
+pub(crate) fn panicked(panic: &(dyn std::any::Any + Send)) -> HttpResponse {
     let message = crate::panic_message(panic);
     tracing::error!(panic = %message, "handler panicked; answering 500");
     HttpResponse::internal_server_error()
@@ -316,9 +373,47 @@ enum State {
     Running(BoxFuture<'static, HttpResponse>),
 }
 
-/// The future [`AppService`] returns for each request. It is small and moved once: the
-/// handler's own future is the only allocation it holds.
+/// The future [`AppService`] returns for each request.
 pub struct ResponseFuture {
+    kind: Kind,
+}
+
+// The common variant stays inline: boxing it would cost an allocation on every request.
+#[allow(clippy::large_enum_variant)]
+enum Kind {
+    /// No layers: the application itself.
+    App(AppFuture),
+    /// Through the tower layers (a small future: it does not make the other variant's
+    /// requests pay for it).
+    Layered(LayeredFuture),
+}
+
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::App(future) => f
+                .debug_struct("ResponseFuture")
+                .field("span", &future.span)
+                .finish_non_exhaustive(),
+            Kind::Layered(_) => f.write_str("ResponseFuture(layered)"),
+        }
+    }
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().kind {
+            Kind::App(future) => future.poll_response(cx).map(Ok),
+            Kind::Layered(future) => future.poll_response(cx).map(Ok),
+        }
+    }
+}
+
+/// The application answering one request. It is small and moved once: the handler's own
+/// future is the only allocation it holds.
+struct AppFuture {
     state: State,
     timeout: Option<(Pin<Box<tokio::time::Sleep>>, Duration)>,
     is_head: bool,
@@ -333,19 +428,9 @@ pub struct ResponseFuture {
     started: Option<Instant>,
 }
 
-impl fmt::Debug for ResponseFuture {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture")
-            .field("span", &self.span)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Future for ResponseFuture {
-    type Output = Result<Response<Body>, Infallible>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+impl AppFuture {
+    fn poll_response(&mut self, cx: &mut Context<'_>) -> Poll<Response<Body>> {
+        let this = self;
         let _entered = this.span.enter();
         let response = match &mut this.state {
             State::Ready(response) => response.take().expect("polled after completion"),
@@ -375,19 +460,33 @@ impl Future for ResponseFuture {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
         }
         let in_flight = this.in_flight.take();
-        Poll::Ready(Ok(into_hyper(
+        Poll::Ready(into_hyper(
             response,
             this.is_head,
             this.chunked,
-            &this.shared.shutdown,
+            &this.shared,
             in_flight,
-        )))
+        ))
     }
+}
+
+/// Whether hyper would send a streamed answer to this request chunked, so that the
+/// connection may send it itself (see `server::handoff`): HTTP/1.1, a body to send (not
+/// `HEAD`), and not after a request body, which hyper may still be reading from the socket.
+pub(crate) fn answered_chunked<B: http_body::Body>(
+    method: &Method,
+    version: Version,
+    request_body: &B,
+) -> bool {
+    version == Version::HTTP_11
+        && *method != Method::HEAD
+        && *method != Method::CONNECT
+        && request_body.is_end_stream()
 }
 
 /// Whether hyper sends a streamed body with these status and headers chunked, and keeps the
 /// connection open after it.
-fn sent_chunked(status: StatusCode, headers: &http::HeaderMap) -> bool {
+pub(crate) fn sent_chunked(status: StatusCode, headers: &http::HeaderMap) -> bool {
     !status.is_informational()
         && status != StatusCode::NO_CONTENT
         && status != StatusCode::NOT_MODIFIED
@@ -400,7 +499,7 @@ fn into_hyper(
     response: HttpResponse,
     is_head: bool,
     chunked: bool,
-    shutdown: &CancellationToken,
+    shared: &Shared,
     in_flight: Option<InFlight>,
 ) -> Response<Body> {
     let HttpResponse {
@@ -408,6 +507,9 @@ fn into_hyper(
         mut headers,
         mut body,
     } = response;
+    if shared.header_room > 0 {
+        headers.reserve(shared.header_room);
+    }
     if let Some(length) = body.exact_len() {
         if is_head {
             // HEAD gets the GET answer's headers, including the length it would have had.
@@ -434,10 +536,25 @@ fn into_hyper(
         body = Body::empty();
     } else {
         let detach = chunked && body.is_long_lived() && sent_chunked(status, &headers);
-        body.prepare_to_send(shutdown, in_flight, detach);
+        body.prepare_to_send(&shared.shutdown, in_flight, detach);
     }
     let mut response = Response::new(body);
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
+}
+#[cfg(test)]
+mod tests {
+    /// hyper moves each request's future a few times; the layered variant must not make the
+    /// future of an application without layers any bigger than its core (a 32-byte growth
+    /// cost 1% more instructions per request).
+    #[test]
+    fn layers_do_not_grow_the_future_of_an_application_without_them() {
+        let core = std::mem::size_of::<super::AppFuture>();
+        let whole = std::mem::size_of::<super::ResponseFuture>();
+        assert!(
+            whole <= core + 8,
+            "ResponseFuture {whole} bytes, AppFuture {core}"
+        );
+    }
 }

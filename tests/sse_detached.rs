@@ -259,3 +259,70 @@ async fn a_stream_answering_a_request_with_a_body_keeps_hypers_path() {
         "after the stream: {rest:?}"
     );
 }
+
+/// A detached stream still holds its connection's slot: with `max_connections(1)`, a second
+/// connection waits until the stream's client leaves.
+#[tokio::test]
+async fn a_detached_stream_holds_its_connection_slot() {
+    let mut app = app();
+    app.max_connections(Some(1));
+    app.http_router
+        .add(["GET"], "/open", |_req: HttpRequest| async {
+            EventStream::new(stream::iter([Event::data("hello")]).chain(stream::pending()))
+        });
+    let server = TestServer::start(app).await;
+    let mut first = TcpStream::connect(server.addr).await.unwrap();
+    first
+        .write_all(b"GET /open HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    read_to(&mut first, &mut Vec::new(), b"data: hello\n\n\r\n").await;
+    let mut second = TcpStream::connect(server.addr).await.unwrap();
+    second
+        .write_all(b"GET /hello HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 1024];
+    let early = tokio::time::timeout(Duration::from_millis(300), second.read(&mut buffer)).await;
+    assert!(
+        early.is_err(),
+        "the second connection was served while the stream held the only slot"
+    );
+    drop(first);
+    let reply = read_until_close(&mut second, Duration::from_secs(5)).await;
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+}
+
+/// Graceful shutdown ends a detached stream with its last chunk (a clean end for the
+/// client, which reconnects elsewhere) and `serve` returns at once, not after the timeout.
+#[tokio::test]
+async fn shutdown_ends_a_detached_stream_with_its_last_chunk() {
+    let mut app = app();
+    app.shutdown_timeout(Duration::from_secs(20));
+    app.http_router
+        .add(["GET"], "/ticks", |_req: HttpRequest| async {
+            let ticks = stream::iter(0..).then(|n| async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Event::data(format!("tick {n}"))
+            });
+            EventStream::new(ticks)
+        });
+    let mut server = TestServer::start(app).await;
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"GET /ticks HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    read_to(&mut socket, &mut received, b"data: tick 1\n\n\r\n").await;
+    server.trigger_stop();
+    read_to(&mut socket, &mut received, b"0\r\n\r\n").await;
+    tokio::time::timeout(Duration::from_secs(5), server.take_handle())
+        .await
+        .expect("serve returns once the stream ended")
+        .unwrap()
+        .unwrap();
+    // The connection closes after the stream: a graceful shutdown takes no new request.
+    let rest = read_until_close(&mut socket, Duration::from_secs(5)).await;
+    assert!(rest.is_empty(), "{rest}");
+}

@@ -54,6 +54,7 @@ impl BodyError {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::Read(error) if is_length_limit(error) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Read(_) | Self::InvalidUtf8 | Self::Json(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -63,6 +64,9 @@ impl fmt::Display for BodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TooLarge { limit } => write!(f, "request body is larger than {limit} bytes"),
+            Self::Read(error) if is_length_limit(error) => {
+                f.write_str("request body is larger than the limit")
+            }
             Self::Read(_) => f.write_str("failed to read the request body"),
             Self::InvalidUtf8 => f.write_str("request body is not valid UTF-8"),
             Self::Json(problem) => write!(f, "invalid JSON body: {problem}"),
@@ -72,6 +76,13 @@ impl fmt::Display for BodyError {
             }
         }
     }
+}
+
+/// Whether a read failed on a length limit a tower layer set (tower-http's
+/// `RequestBodyLimitLayer` wraps the body in `http_body_util::Limited`): that is a `413`
+/// too, not a broken body.
+fn is_length_limit(error: &BoxError) -> bool {
+    error.is::<http_body_util::LengthLimitError>()
 }
 
 impl std::error::Error for BodyError {

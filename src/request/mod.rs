@@ -61,6 +61,11 @@ impl HttpRequest {
         }
     }
 
+    /// The request as the `http` crate models it, for a mounted tower service.
+    pub(crate) fn into_http(self) -> http::Request<RequestBody> {
+        http::Request::from_parts(self.parts, self.body)
+    }
+
     /// The pieces a WebSocket request keeps; the body of a handshake is empty.
     #[cfg(feature = "ws")]
     pub(crate) fn into_ws_parts(self) -> (Parts, Matches, Arc<TypeMap>, TypeMap) {

@@ -33,6 +33,14 @@ pub enum RouteError {
         /// The pattern added before.
         existing: String,
     },
+    /// A mount and a route, or two mounts, would answer the same requests: a mount answers
+    /// every method on its prefix and on every path under it.
+    MountConflict {
+        /// What is being added: `mount "/static"` or `GET "/static/{rest:path}"`.
+        adding: String,
+        /// What was added before, in the same form.
+        existing: String,
+    },
 }
 
 impl fmt::Display for RouteError {
@@ -49,6 +57,11 @@ impl fmt::Display for RouteError {
                 f,
                 "route {method} {pattern:?} conflicts with {method} {existing:?}, added before: \
                  both match exactly the same paths"
+            ),
+            Self::MountConflict { adding, existing } => write!(
+                f,
+                "{adding} conflicts with {existing}, added before: a mount answers every \
+                 method on its prefix and on every path under it"
             ),
         }
     }

@@ -46,6 +46,7 @@
 
 mod error;
 mod method;
+mod mount;
 mod path;
 mod pattern;
 #[cfg(test)]
@@ -87,6 +88,7 @@ pub struct Route {
     pattern: Arc<str>,
     names: Arc<[Arc<str>]>,
     handler: Arc<dyn Handler>,
+    is_mount: bool,
 }
 
 impl Route {
@@ -96,10 +98,17 @@ impl Route {
         &self.pattern
     }
 
-    /// The method the route answers.
+    /// The method the route answers: `*` for a [mount](HttpRouter::mount), which answers
+    /// every method.
     #[must_use]
     pub fn method(&self) -> &Method {
         &self.method
+    }
+
+    /// Whether this is a [mounted](HttpRouter::mount) service; its `pattern` is the prefix.
+    #[must_use]
+    pub fn is_mount(&self) -> bool {
+        self.is_mount
     }
 
     /// The route's handler.
@@ -191,6 +200,12 @@ impl HttpRouter {
             });
         }
         if let Some(existing) = self.root.find_endpoint(&pattern.segments) {
+            if let Some(mount) = &existing.any {
+                return Err(RouteError::MountConflict {
+                    adding: format!("route {} {:?}", parsed[0], pattern.source),
+                    existing: mount::describe(mount),
+                });
+            }
             for method in &parsed {
                 if let Some(route) = existing.routes.iter().find(|route| route.method == *method) {
                     return Err(RouteError::Conflict {
@@ -210,6 +225,7 @@ impl HttpRouter {
                 pattern: pattern.source.clone(),
                 names: names.clone(),
                 handler: handler.clone(),
+                is_mount: false,
             });
             self.len += 1;
         }

@@ -213,6 +213,13 @@ pub struct PatternError {
 }
 
 impl PatternError {
+    pub(super) fn new(pattern: &str, problem: impl Into<String>) -> Self {
+        Self {
+            pattern: pattern.to_owned(),
+            problem: problem.into(),
+        }
+    }
+
     /// The pattern as given.
     #[must_use]
     pub fn pattern(&self) -> &str {

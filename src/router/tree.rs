@@ -31,6 +31,8 @@ pub(super) struct Node {
 pub(super) struct Endpoint {
     pub(super) routes: Vec<Route>,
     pub(super) allow: HeaderValue,
+    /// A mount's route, which answers every method; an endpoint has it or `routes`.
+    pub(super) any: Option<Route>,
 }
 
 impl Node {
@@ -141,6 +143,7 @@ impl Endpoint {
         Self {
             routes: Vec::new(),
             allow: HeaderValue::from_static(""),
+            any: None,
         }
     }
 
@@ -160,10 +163,16 @@ impl Endpoint {
                     None
                 }
             });
-        if route.is_none() && allowed.is_none() {
+        if route.is_some() {
+            return route;
+        }
+        if let Some(mount) = &self.any {
+            return Some(mount);
+        }
+        if allowed.is_none() {
             *allowed = Some(self);
         }
-        route
+        None
     }
 }
 

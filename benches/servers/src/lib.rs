@@ -11,6 +11,10 @@
 //!   (chunked, no content-length);
 //!
 //! and the routers of axum and bareasgi hold [`ROUTES`] more routes besides.
+//!
+//! With `--layers` (axum and bareasgi), the whole application is wrapped in tower-http's
+//! `CorsLayer::permissive()` (outermost) and `CompressionLayer::new()`, the same stack for
+//! both: the "hello world through CorsLayer + CompressionLayer" row of the load benchmark.
 
 use bytes::Bytes;
 
@@ -93,6 +97,24 @@ pub fn port() -> u16 {
     std::env::args()
         .nth(1)
         .map_or(8000, |port| port.parse().expect("usage: SERVER [PORT]"))
+}
+
+/// Whether `--layers` was given: wrap the application in [`cors`] and [`compression`].
+#[must_use]
+pub fn layers() -> bool {
+    std::env::args().skip(2).any(|arg| arg == "--layers")
+}
+
+/// The outer layer of the `--layers` stack.
+#[must_use]
+pub fn cors() -> tower_http::cors::CorsLayer {
+    tower_http::cors::CorsLayer::permissive()
+}
+
+/// The inner layer of the `--layers` stack.
+#[must_use]
+pub fn compression() -> tower_http::compression::CompressionLayer {
+    tower_http::compression::CompressionLayer::new()
 }
 
 /// `--tls CERT KEY` from the arguments: serve HTTPS with that PEM certificate and key.

@@ -1,5 +1,6 @@
-//! axum 0.8 on the same hyper: `axum_server [PORT]`. The router holds the same 1,000 extra
-//! routes as bareasgi's; served by `axum::serve` with `TCP_NODELAY`, as bareasgi does.
+//! axum 0.8 on the same hyper: `axum_server [PORT] [--layers]`. The router holds the same
+//! 1,000 extra routes as bareasgi's; served by `axum::serve` with `TCP_NODELAY`, as bareasgi
+//! does. `--layers` wraps it in the CORS and compression layers (see the crate docs).
 
 use std::convert::Infallible;
 
@@ -10,7 +11,9 @@ use axum::http::header::{CONTENT_TYPE, HeaderValue};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use bareasgi_bench_servers::{CHUNKS, HELLO, axum_pattern, chunk, extra_routes, port};
+use bareasgi_bench_servers::{
+    CHUNKS, HELLO, axum_pattern, chunk, compression, cors, extra_routes, layers, port,
+};
 use futures_util::stream;
 use tokio::net::TcpListener;
 
@@ -48,6 +51,14 @@ async fn main() -> std::io::Result<()> {
         .route("/stream", get(chunks));
     for pattern in extra_routes() {
         app = app.route(&axum_pattern(&pattern), get(filler));
+    }
+    if layers() {
+        // As `ServiceBuilder` (and `app.layer` in bareasgi) order them: CORS outermost.
+        app = app.layer(
+            tower::ServiceBuilder::new()
+                .layer(cors())
+                .layer(compression()),
+        );
     }
     let listener = TcpListener::bind(("127.0.0.1", port()))
         .await?

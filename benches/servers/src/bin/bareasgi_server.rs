@@ -1,10 +1,13 @@
-//! bareasgi: `bareasgi_server [PORT] [--tls CERT KEY]`. The router holds 1,000 extra routes
-//! besides the three endpoints; served by `Application::serve` (or, with `--tls`,
-//! `Application::serve_tls`) with its default limits.
+//! bareasgi: `bareasgi_server [PORT] [--tls CERT KEY] [--layers]`. The router holds 1,000
+//! extra routes besides the three endpoints; served by `Application::serve` (or, with
+//! `--tls`, `Application::serve_tls`) with its default limits. `--layers` wraps it in the
+//! CORS and compression layers (see the crate docs).
 
 use bareasgi::tls::TlsConfig;
 use bareasgi::{Application, Body, HttpRequest, IntoResponse};
-use bareasgi_bench_servers::{CHUNKS, HELLO, chunk, extra_routes, port, tls_paths};
+use bareasgi_bench_servers::{
+    CHUNKS, HELLO, chunk, compression, cors, extra_routes, layers, port, tls_paths,
+};
 use futures_util::stream;
 
 async fn hello(_req: HttpRequest) -> impl IntoResponse {
@@ -43,6 +46,9 @@ async fn main() -> Result<(), bareasgi::Error> {
     app.http_router.add(["GET"], "/stream", chunks);
     for pattern in extra_routes() {
         app.http_router.add(["GET"], &pattern, filler);
+    }
+    if layers() {
+        app.layer(cors()).layer(compression());
     }
     let addr = format!("127.0.0.1:{}", port());
     match tls_paths() {

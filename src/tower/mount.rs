@@ -1,0 +1,122 @@
+//! A tower service mounted at a path prefix, as a route's handler.
+
+use ::tower::ServiceExt;
+use ::tower::util::BoxCloneSyncService;
+use bytes::Bytes;
+use http::uri::{PathAndQuery, Uri};
+use http::{Request, Response, StatusCode};
+
+use super::{BoxedService, Normalize};
+use crate::error::BoxError;
+use crate::handler::{BoxFuture, Handler};
+use crate::request::{HttpRequest, RequestBody};
+use crate::response::HttpResponse;
+
+/// The handler of a mount's routes: strips the prefix and calls the service.
+pub(crate) struct Mount {
+    service: BoxedService,
+    /// How many segments the prefix has (`/static` 1, `/` 0).
+    depth: usize,
+}
+
+impl Mount {
+    pub(crate) fn new<S, B>(service: S, depth: usize) -> Self
+    where
+        S: ::tower::Service<Request<RequestBody>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Self {
+            service: BoxCloneSyncService::new(Normalize::new(service)),
+            depth,
+        }
+    }
+}
+
+impl Handler for Mount {
+    fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse> {
+        let mut request = req.into_http();
+        let Some(uri) = strip_prefix(request.uri(), self.depth) else {
+            // The router matched the prefix, so this cannot happen; answer rather than panic.
+            tracing::error!(uri = %request.uri(), "could not strip a mount's prefix");
+            return Box::pin(std::future::ready(HttpResponse::text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+            )));
+        };
+        *request.uri_mut() = uri;
+        let service = self.service.clone();
+        Box::pin(async move {
+            let response = match service.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let (parts, body) = response.into_parts();
+            HttpResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            }
+        })
+    }
+}
+
+/// `uri` without the first `depth` segments of its path: `/static/app.js` is `/app.js`,
+/// `/static` and `/static/` are `/`. The query, scheme and authority are kept.
+fn strip_prefix(uri: &Uri, depth: usize) -> Option<Uri> {
+    if depth == 0 {
+        return Some(uri.clone());
+    }
+    let rest = strip_segments(uri.path(), depth)?;
+    let path_and_query = match uri.query() {
+        Some(query) => PathAndQuery::try_from(format!("{rest}?{query}")),
+        None => PathAndQuery::try_from(rest),
+    }
+    .ok()?;
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query);
+    Uri::from_parts(parts).ok()
+}
+
+/// The path after `depth` segments, starting with `/`.
+fn strip_segments(path: &str, depth: usize) -> Option<&str> {
+    let mut rest = path;
+    for _ in 0..depth {
+        let after_slash = rest.strip_prefix('/')?;
+        match after_slash.find('/') {
+            Some(slash) => rest = &after_slash[slash..],
+            None => return Some("/"),
+        }
+    }
+    Some(if rest.is_empty() { "/" } else { rest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_whole_segments() {
+        assert_eq!(strip_segments("/static/app.js", 1), Some("/app.js"));
+        assert_eq!(strip_segments("/static", 1), Some("/"));
+        assert_eq!(strip_segments("/static/", 1), Some("/"));
+        assert_eq!(strip_segments("/a/b/c/d", 2), Some("/c/d"));
+        assert_eq!(strip_segments("/st%61tic/x%20y", 1), Some("/x%20y"));
+        assert_eq!(strip_segments("/", 0), Some("/"));
+    }
+
+    #[test]
+    fn keeps_the_query_and_authority() {
+        let uri: Uri = "http://example.com/static/app.js?v=3".parse().unwrap();
+        let stripped = strip_prefix(&uri, 1).unwrap();
+        assert_eq!(stripped.to_string(), "http://example.com/app.js?v=3");
+        let uri: Uri = "/static?x".parse().unwrap();
+        assert_eq!(strip_prefix(&uri, 1).unwrap().to_string(), "/?x");
+    }
+}
