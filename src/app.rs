@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{BoxError, Error};
 use crate::lifespan::LifespanHandler;
 use crate::middleware::Middleware;
-use crate::request::RequestBody;
+use crate::request::{MinDataRate, RequestBody};
 use crate::router::HttpRouter;
 use crate::server::{self, Transport};
 use crate::service::{AppService, Shared};
@@ -77,6 +77,7 @@ pub(crate) struct Limits {
     #[cfg(feature = "ws")]
     pub(crate) ws_max_message_size: usize,
     pub(crate) body_read_timeout: Option<Duration>,
+    pub(crate) min_body_data_rate: Option<MinDataRate>,
     pub(crate) write_stall_timeout: Option<Duration>,
     pub(crate) raise_fd_limit: bool,
     pub(crate) http2: Http2Limits,
@@ -112,6 +113,7 @@ impl Default for Limits {
             #[cfg(feature = "ws")]
             ws_max_message_size: 16 * 1024 * 1024,
             body_read_timeout: Some(Duration::from_secs(30)),
+            min_body_data_rate: Some(MinDataRate::default()),
             write_stall_timeout: Some(Duration::from_secs(30)),
             raise_fd_limit: true,
             http2: Http2Limits {
@@ -315,6 +317,20 @@ impl Application {
     /// Default 30 s.
     pub fn body_read_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
         self.limits.body_read_timeout = timeout;
+        self
+    }
+
+    /// The slowest a request body may come, on average, while the handler waits for it
+    /// (see [`MinDataRate`]): a client that sends a byte now and then, never stalling for
+    /// the whole body-read timeout, would otherwise hold its request (and connection) for as
+    /// long as the body limit allows. Below the rate the handler's read fails with
+    /// [`BodyError::TooSlow`](crate::BodyError::TooSlow), which answers `408 Request
+    /// Timeout`, and the request ends as for the body-read timeout. `None` turns it off;
+    /// per request,
+    /// [`HttpRequest::set_min_body_data_rate`](crate::HttpRequest::set_min_body_data_rate).
+    /// Default 240 bytes per second after 5 seconds of waiting ([`MinDataRate::default`]).
+    pub fn min_body_data_rate(&mut self, min_rate: Option<MinDataRate>) -> &mut Self {
+        self.limits.min_body_data_rate = min_rate;
         self
     }
 

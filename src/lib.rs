@@ -103,7 +103,7 @@ pub use handler::{BoxFuture, Handler};
 pub use json::Json;
 pub use lifespan::LifespanHandler;
 pub use middleware::{Middleware, MiddlewareChain, Next, make_middleware_chain};
-pub use request::{BodyError, HttpRequest, MatchError, Matches, RequestBody};
+pub use request::{BodyError, HttpRequest, MatchError, Matches, MinDataRate, RequestBody};
 pub use response::{HttpResponse, IntoHeaders, IntoResponse, IntoStatus};
 pub use router::{HttpRouter, Resolution, RouteError};
 pub use service::{AppService, ResponseFuture};

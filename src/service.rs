@@ -47,7 +47,7 @@ use crate::body::Body;
 use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
 use crate::middleware::{Middleware, Next};
-use crate::request::HttpRequest;
+use crate::request::{BodyPace, HttpRequest};
 use crate::response::HttpResponse;
 use crate::router::{HttpRouter, Resolution};
 use crate::server::InFlight;
@@ -75,7 +75,8 @@ pub(crate) struct Shared {
     endpoint: Arc<dyn Handler>,
     info: Arc<TypeMap>,
     body_limit: usize,
-    body_read_timeout: Option<Duration>,
+    /// The body-read timeout and the minimum data rate.
+    body_pace: BodyPace,
     request_timeout: Option<Duration>,
     pub(crate) shutdown: CancellationToken,
     /// Headers to make room for in each response before tower layers add theirs (CORS,
@@ -113,7 +114,10 @@ impl Shared {
             middlewares: middlewares.into(),
             info: Arc::new(info),
             body_limit: limits.body_limit,
-            body_read_timeout: limits.body_read_timeout,
+            body_pace: BodyPace {
+                read_timeout: limits.body_read_timeout,
+                min_rate: limits.min_body_data_rate,
+            },
             request_timeout: limits.request_timeout,
             shutdown,
             header_room: 0,
@@ -214,7 +218,7 @@ impl AppService {
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let req = HttpRequest::new(
             parts,
-            request_body(body, shared.body_read_timeout),
+            request_body(body, shared.body_pace),
             shared.info.clone(),
             shared.body_limit,
         );

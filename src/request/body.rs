@@ -1,5 +1,5 @@
 //! [`RequestBody`]: the body of a request as a stream of chunks, bounded by the body-read
-//! timeout; and [`BodyError`], why it could not be read.
+//! timeout and the minimum data rate; and [`BodyError`], why it could not be read.
 
 use std::any::Any;
 use std::fmt;
@@ -7,13 +7,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use super::pace::{BodyPace, MinDataRate, PaceWatch, TooSlow};
+
 use bytes::Bytes;
 use futures_core::Stream;
 use http::StatusCode;
 use http_body::{Body as _, Frame, SizeHint};
 use http_body_util::BodyExt;
 use http_body_util::combinators::BoxBody;
-use tokio::time::{Instant, Sleep};
 
 use crate::error::BoxError;
 use crate::response::{HttpResponse, IntoResponse};
@@ -44,6 +45,14 @@ pub enum BodyError {
         /// The body-read timeout.
         after: Duration,
     },
+    /// The client sent the body more slowly than the minimum data rate
+    /// ([`Application::min_body_data_rate`](crate::Application::min_body_data_rate)) while
+    /// the handler waited: `408 Request Timeout`, and the request is over as for
+    /// [`TimedOut`](Self::TimedOut).
+    TooSlow {
+        /// The minimum data rate.
+        min_rate: MinDataRate,
+    },
 }
 
 impl BodyError {
@@ -53,7 +62,7 @@ impl BodyError {
         match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::TimedOut { .. } | Self::TooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Read(error) if is_length_limit(error) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Read(_) | Self::InvalidUtf8 | Self::Json(_) => StatusCode::BAD_REQUEST,
         }
@@ -74,6 +83,11 @@ impl fmt::Display for BodyError {
             Self::TimedOut { after } => {
                 write!(f, "the client sent no request body data for {after:?}")
             }
+            Self::TooSlow { min_rate } => write!(
+                f,
+                "the client sent the request body slower than {} bytes per second",
+                min_rate.bytes_per_second()
+            ),
         }
     }
 }
@@ -101,6 +115,10 @@ impl IntoResponse for BodyError {
             Self::TimedOut { after } => {
                 tracing::debug!(timeout = ?after, "request body timed out; answering 408");
             }
+            Self::TooSlow { min_rate } => tracing::debug!(
+                bytes_per_second = min_rate.bytes_per_second(),
+                "request body below the minimum data rate; answering 408"
+            ),
             _ => {}
         }
         HttpResponse::text(self.status(), self.to_string())
@@ -116,13 +134,14 @@ impl From<BodyError> for crate::HttpError {
 /// A request body, read as a stream of chunks (`futures::Stream`) or as an
 /// [`http_body::Body`].
 ///
-/// Reading it is bounded by the body-read timeout: when the client sends nothing for that
-/// long while the body is awaited, the read fails with [`BodyError::TimedOut`] (as an
-/// `http_body::Body`, with an error that converts to it), and keeps failing.
+/// Reading it is bounded by the body-read timeout and the minimum data rate: when the
+/// client sends nothing for that long, or too little, while the body is awaited, the read
+/// fails with [`BodyError::TimedOut`] or [`BodyError::TooSlow`] (as an `http_body::Body`,
+/// with an error that converts to it), and keeps failing.
 #[derive(Default)]
 pub struct RequestBody {
     inner: BodyInner,
-    stall: StallTimer,
+    pace: PaceWatch,
 }
 
 #[derive(Default)]
@@ -132,62 +151,42 @@ enum BodyInner {
     // The body hyper hands the server, kept unboxed on the hot path.
     Incoming(hyper::body::Incoming),
     Boxed(BoxBody<Bytes, BoxError>),
-    /// The client stopped sending; the body was dropped, which ends the request (hyper
-    /// closes an HTTP/1.1 connection whose body was not read, and resets an HTTP/2 stream).
-    TimedOut(Duration),
-}
-
-/// The body-read timeout. The timer is created only when the handler first waits for
-/// data that has not arrived, so a body that is already there (or empty) costs nothing;
-/// it is reset when the handler waits again after data came.
-#[derive(Default)]
-struct StallTimer {
-    limit: Option<Duration>,
-    timer: Option<Pin<Box<Sleep>>>,
-    /// Data arrived since the timer was last set.
-    progressed: bool,
-}
-
-impl StallTimer {
-    /// The body is pending: whether it has now been pending for the whole limit.
-    fn expired(&mut self, cx: &mut Context<'_>) -> Option<Duration> {
-        let limit = self.limit?;
-        match &mut self.timer {
-            None => self.timer = Some(Box::pin(tokio::time::sleep(limit))),
-            Some(timer) if self.progressed => timer.as_mut().reset(Instant::now() + limit),
-            Some(_) => {}
-        }
-        self.progressed = false;
-        let timer = self.timer.as_mut()?;
-        timer.as_mut().poll(cx).is_ready().then_some(limit)
-    }
+    /// The client stopped sending, or sent too slowly; the body was dropped, which ends the
+    /// request (hyper closes an HTTP/1.1 connection whose body was not read, and resets an
+    /// HTTP/2 stream).
+    TimedOut(TooSlow),
 }
 
 /// The error a timed-out body yields as an `http_body::Body`; the `Stream` of chunks
-/// reports it as [`BodyError::TimedOut`].
+/// reports it as [`BodyError::TimedOut`] or [`BodyError::TooSlow`].
 #[derive(Debug)]
-struct BodyTimedOut(Duration);
+struct BodyTimedOut(TooSlow);
+
+impl BodyTimedOut {
+    fn into_body_error(self) -> BodyError {
+        match self.0 {
+            TooSlow::Stalled(after) => BodyError::TimedOut { after },
+            TooSlow::BelowRate(min_rate) => BodyError::TooSlow { min_rate },
+        }
+    }
+}
 
 impl fmt::Display for BodyTimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the client sent no request body data for {:?}", self.0)
+        fmt::Display::fmt(&Self(self.0).into_body_error(), f)
     }
 }
 
 impl std::error::Error for BodyTimedOut {}
 
 impl RequestBody {
-    /// Wraps any body, reusing hyper's `Incoming` as it is; `read_timeout` is the
-    /// body-read timeout.
-    pub(crate) fn new<B>(body: B, read_timeout: Option<Duration>) -> Self
+    /// Wraps any body, reusing hyper's `Incoming` as it is, held to `pace`.
+    pub(crate) fn new<B>(body: B, pace: BodyPace) -> Self
     where
         B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
         B::Error: Into<BoxError>,
     {
-        let stall = StallTimer {
-            limit: read_timeout,
-            ..StallTimer::default()
-        };
+        let pace = PaceWatch::new(pace);
         let mut slot = Some(body);
         if let Some(incoming) =
             (&mut slot as &mut dyn Any).downcast_mut::<Option<hyper::body::Incoming>>()
@@ -195,23 +194,26 @@ impl RequestBody {
         {
             return Self {
                 inner: BodyInner::Incoming(incoming),
-                stall,
+                pace,
             };
         }
         match slot {
             Some(body) => Self {
                 inner: BodyInner::Boxed(body.map_err(Into::into).boxed()),
-                stall,
+                pace,
             },
             None => Self::default(),
         }
     }
 
-    pub(crate) fn set_read_timeout(&mut self, timeout: Option<Duration>) {
-        self.stall = StallTimer {
-            limit: timeout,
-            ..StallTimer::default()
-        };
+    /// Holds the body to `pace` from now on (what was waited and received so far is
+    /// forgotten).
+    pub(crate) fn set_pace(&mut self, pace: BodyPace) {
+        self.pace = PaceWatch::new(pace);
+    }
+
+    pub(crate) fn pace(&self) -> BodyPace {
+        self.pace.pace()
     }
 
     /// The next chunk of data, skipping trailers.
@@ -249,16 +251,20 @@ impl http_body::Body for RequestBody {
             BodyInner::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
             BodyInner::Boxed(body) => Pin::new(body).poll_frame(cx),
         };
-        if polled.is_ready() {
-            this.stall.progressed = true;
-            return polled;
+        if let Poll::Ready(polled) = polled {
+            let bytes = match &polled {
+                Some(Ok(frame)) => frame.data_ref().map_or(0, Bytes::len),
+                _ => 0,
+            };
+            this.pace.received(bytes);
+            return Poll::Ready(polled);
         }
-        let Some(after) = this.stall.expired(cx) else {
+        let Some(reason) = this.pace.expired(cx) else {
             return Poll::Pending;
         };
-        this.inner = BodyInner::TimedOut(after);
-        this.stall = StallTimer::default();
-        Poll::Ready(Some(Err(BodyTimedOut(after).into())))
+        this.inner = BodyInner::TimedOut(reason);
+        this.pace = PaceWatch::default();
+        Poll::Ready(Some(Err(BodyTimedOut(reason).into())))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -289,7 +295,7 @@ impl Stream for RequestBody {
                 None => Poll::Ready(None),
                 Some(Err(error)) => {
                     Poll::Ready(Some(Err(match error.downcast::<BodyTimedOut>() {
-                        Ok(timed_out) => BodyError::TimedOut { after: timed_out.0 },
+                        Ok(timed_out) => timed_out.into_body_error(),
                         Err(error) => BodyError::Read(error),
                     })))
                 }

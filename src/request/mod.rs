@@ -13,9 +13,12 @@
 
 mod body;
 mod matches;
+mod pace;
 
 pub use body::{BodyError, RequestBody};
 pub use matches::{MatchError, Matches};
+pub(crate) use pace::BodyPace;
+pub use pace::MinDataRate;
 
 use std::fmt;
 use std::sync::Arc;
@@ -155,7 +158,20 @@ impl HttpRequest {
     /// handler that expects a streamed upload with long pauses can lengthen it, or turn it
     /// off with `None`.
     pub fn set_body_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
-        self.body.set_read_timeout(timeout);
+        let pace = self.body.pace();
+        self.body.set_pace(BodyPace {
+            read_timeout: timeout,
+            ..pace
+        });
+    }
+
+    /// Changes the minimum data rate for this request's body (see
+    /// [`Application::min_body_data_rate`](crate::Application::min_body_data_rate)): a
+    /// handler that expects clients on very slow links can lower it, or turn it off with
+    /// `None`.
+    pub fn set_min_body_data_rate(&mut self, min_rate: Option<MinDataRate>) {
+        let pace = self.body.pace();
+        self.body.set_pace(BodyPace { min_rate, ..pace });
     }
 
     /// Takes the body to read it as a stream of chunks, with no size limit; afterwards the

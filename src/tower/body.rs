@@ -4,27 +4,26 @@
 use std::any::Any;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use sync_wrapper::SyncWrapper;
 
 use crate::error::BoxError;
-use crate::request::RequestBody;
+use crate::request::{BodyPace, RequestBody};
 
-/// Turns any request body into a [`RequestBody`] with the body-read timeout `read_timeout`:
-/// one the application made already is kept (with that timeout), hyper's `Incoming` is kept
-/// unboxed, anything else is boxed once.
+/// Turns any request body into a [`RequestBody`] held to `pace` (the body-read timeout and
+/// the minimum data rate): one the application made already is kept (with that pace),
+/// hyper's `Incoming` is kept unboxed, anything else is boxed once.
 ///
-/// The tower layers get their `RequestBody` without a timeout and the application's core
+/// The tower layers get their `RequestBody` without a pace and the application's core
 /// sets it, so the handler's `set_body_read_timeout` governs the one timer there is, even
 /// when a layer wrapped the body (tower-http's `Limited`).
 ///
 /// The body need not be `Sync` (axum's body is not, nor is tower-http's `Limited` around
 /// one), while `HttpRequest` must stay `Sync` so that handlers may hold `&req` across an
 /// `.await`: such a body is wrapped in [`SyncBody`].
-pub(crate) fn request_body<B>(body: B, read_timeout: Option<Duration>) -> RequestBody
+pub(crate) fn request_body<B>(body: B, pace: BodyPace) -> RequestBody
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
@@ -34,16 +33,16 @@ where
     let any = &mut slot as &mut dyn Any;
     if let Some(body) = any.downcast_mut::<Option<RequestBody>>() {
         let mut body = body.take().unwrap_or_default();
-        body.set_read_timeout(read_timeout);
+        body.set_pace(pace);
         return body;
     }
     if let Some(body) = any.downcast_mut::<Option<hyper::body::Incoming>>() {
         return body
             .take()
-            .map(|body| RequestBody::new(body, read_timeout))
+            .map(|body| RequestBody::new(body, pace))
             .unwrap_or_default();
     }
-    slot.map(|body| RequestBody::new(SyncBody::new(body), read_timeout))
+    slot.map(|body| RequestBody::new(SyncBody::new(body), pace))
         .unwrap_or_default()
 }
 

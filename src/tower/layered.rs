@@ -14,7 +14,7 @@ use http::{Request, Response};
 use super::{BoxedFuture, BoxedService, Inner, Normalize, into_response, request_body};
 use crate::body::Body;
 use crate::error::BoxError;
-use crate::request::RequestBody;
+use crate::request::{BodyPace, RequestBody};
 use crate::response::HttpResponse;
 use crate::server::InFlight;
 use crate::service::{AppService, answered_chunked, sent_chunked};
@@ -68,7 +68,7 @@ impl Layers {
         // A clone per request, so that each waits for readiness on its own (as tower wants).
         let mut service = self.service.clone();
         // The application's core sets the body-read timeout (see `request_body`).
-        let request = request.map(|body| request_body(body, None));
+        let request = request.map(|body| request_body(body, BodyPace::default()));
         // Most stacks are ready at once: then the request is handed over now and only the
         // response future is kept, which saves boxing a future that holds the request.
         let started = catch_unwind(AssertUnwindSafe(move || {

@@ -94,7 +94,7 @@ pub(crate) use self::layered::{LayerFn, LayeredFuture, Layers, boxed_layer, comp
 pub(crate) use self::mount::Mount;
 use crate::body::Body;
 use crate::error::BoxError;
-use crate::request::RequestBody;
+use crate::request::{BodyPace, RequestBody};
 use crate::response::HttpResponse;
 use crate::service::{AppService, ResponseFuture};
 
@@ -160,7 +160,7 @@ where
 
     fn call(&mut self, request: Request<B>) -> InnerFuture {
         // The application's core sets the body-read timeout (see `request_body`).
-        let request = request.map(|body| request_body(body, None));
+        let request = request.map(|body| request_body(body, BodyPace::default()));
         InnerFuture {
             kind: match &mut self.service {
                 InnerService::App(app) => InnerFutureKind::App(app.respond(request, None)),
