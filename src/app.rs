@@ -260,7 +260,7 @@ impl Application {
     /// Timeout`, and the request ends as for the body-read timeout. `None` turns it off;
     /// per request,
     /// [`HttpRequest::set_min_body_data_rate`](crate::HttpRequest::set_min_body_data_rate).
-    /// Default 240 bytes per second after 5 seconds of waiting ([`MinDataRate::default`]).
+    /// Default 240 bytes per second after 30 seconds of waiting ([`MinDataRate::default`]).
     pub fn min_body_data_rate(&mut self, min_rate: Option<MinDataRate>) -> &mut Self {
         self.limits.min_body_data_rate = min_rate;
         self

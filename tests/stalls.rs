@@ -79,7 +79,7 @@ async fn a_request_body_that_stops_coming_gets_408_and_the_connection_closes() {
 #[tokio::test]
 async fn a_body_that_keeps_coming_however_slowly_is_read_to_the_end() {
     // A byte every 100 ms for 2 s, under a 500 ms timeout: progress, never a stall (and
-    // within the minimum data rate's 5 s grace period; tests/body_rate.rs is past it).
+    // within the minimum data rate's 30 s grace period; tests/body_rate.rs is past it).
     let (app, mut seen) = upload_app(Duration::from_millis(500));
     let server = TestServer::start(app).await;
     let mut socket = TcpStream::connect(server.addr).await.unwrap();

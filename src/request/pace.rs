@@ -69,10 +69,12 @@ impl MinDataRate {
 }
 
 impl Default for MinDataRate {
-    /// 240 bytes per second after a 5-second grace period, Kestrel's default: a link slower
-    /// than that (2 kbit/s) is not a client's but an attacker's.
+    /// 240 bytes per second (Kestrel's rate: a link slower than 2 kbit/s is not a client's
+    /// but an attacker's) after 30 seconds of waiting (the body-read timeout's default, where
+    /// Kestrel waits 5): a client that pauses on a poor link is given as long as one that
+    /// stalls, and a trickle no longer than that.
     fn default() -> Self {
-        Self::new(240, Duration::from_secs(5))
+        Self::new(240, Duration::from_secs(30))
     }
 }
 
