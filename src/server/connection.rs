@@ -280,6 +280,8 @@ async fn drive<C: Connection>(
             }
             let sample = watch.sample();
             let mut next = watch.watchdog.period();
+            // Whether the connection has something new to do (a GOAWAY to write).
+            let mut changed = false;
             if went_away {
                 if !sample.open {
                     tracing::debug!(
@@ -304,6 +306,7 @@ async fn drive<C: Connection>(
                         tracing::debug!("idle HTTP/2 connection; sending GOAWAY");
                         draining = true;
                         went_away = true;
+                        changed = true;
                         connection.as_mut().start_graceful_shutdown();
                         next = next.min(GOAWAY_GRACE);
                     }
@@ -316,10 +319,14 @@ async fn drive<C: Connection>(
                 }
             }
             timer.signal_mut().reset(tokio::time::Instant::now() + next);
-            // Registers for the new deadline, then goes round again: the connection may have
-            // something to write (the GOAWAY just queued, which would otherwise wait for the
-            // next wake-up), and a deadline already past would never wake the task.
+            // Registers for the new deadline. Goes round again when the connection has
+            // something to write (the GOAWAY just queued would otherwise wait for the next
+            // wake-up) or the deadline has already passed (its wake-up went nowhere); not
+            // otherwise, so that a firing costs no second poll of every open stream.
             timer_due = timer.poll_now(cx);
+            if !timer_due && !changed {
+                return Poll::Pending;
+            }
         }
     })
     .await
