@@ -226,3 +226,42 @@ async fn through_a_header_layer_a_stream_keeps_its_framing_and_ends_on_shutdown(
         .unwrap();
     assert!(stopping.elapsed() < Duration::from_secs(5));
 }
+
+/// Through a header layer the stream leaves hyper like one without layers, and keeps the
+/// write-stall timeout: a client that reads nothing is cut off and its stream dropped.
+#[tokio::test]
+async fn through_a_header_layer_a_client_that_reads_nothing_is_cut_at_the_write_stall_timeout() {
+    let (dropped, was_dropped) = tokio::sync::oneshot::channel();
+    let guard = Arc::new(std::sync::Mutex::new(Some(dropped)));
+    let mut app = Application::new();
+    app.header_read_timeout(None)
+        .write_stall_timeout(Some(Duration::from_millis(500)));
+    app.http_router
+        .add(["GET"], "/firehose", move |_req: HttpRequest| {
+            let guard = common::DropGuard(guard.lock().unwrap().take());
+            async move {
+                let big = "x".repeat(64 * 1024);
+                EventStream::new(stream::repeat_with(move || {
+                    let _held = &guard;
+                    Event::data(big.clone())
+                }))
+            }
+        });
+    app.layer(CorsLayer::permissive());
+    let server = TestServer::start(app).await;
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"GET /firehose HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap(); // and never read
+    let started = Instant::now();
+    let dropped_at = tokio::time::timeout(Duration::from_secs(10), was_dropped)
+        .await
+        .expect("the stream was not dropped within 10 s")
+        .unwrap();
+    let elapsed = dropped_at - started;
+    assert!(
+        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(5),
+        "dropped after {elapsed:?}"
+    );
+}
