@@ -3,7 +3,7 @@
 //! transforms the body transforms every event, one that observes it (TraceLayer's chunk
 //! and end-of-stream callbacks) sees every event and the end, compression still streams,
 //! and a layer that leaves the body alone (CORS) keeps the stream's framing, its end on
-//! shutdown and the connection going on after it.
+//! shutdown, the write-stall timeout and the connection going on after it.
 
 mod common;
 
