@@ -2,7 +2,9 @@
 # The load comparison of issue 5: bare hyper, axum and bareasgi (and, when pip can install
 # it, the Python bareASGI on uvicorn) serving the same endpoints, each pinned to one core
 # with wrk on the other; and issue 10's row, axum and bareasgi wrapped in the same tower-http
-# CorsLayer + CompressionLayer. Each run also measures the server's CPU time per request
+# CorsLayer + CompressionLayer; and issue 15's h2c row, HTTP/2 without TLS under h2load (from
+# Debian's nghttp2-client) against bare hyper (hyper-util's auto builder), axum and bareasgi.
+# Each run also measures the server's CPU time per request
 # (utime + stime from /proc/PID/stat over the run, divided by the requests wrk completed),
 # which is steadier than requests/s on a shared machine. One command:
 #
@@ -11,11 +13,18 @@
 # Settings (environment):
 #   DURATION=10      seconds per wrk run           ROUNDS=3       rounds; medians are reported
 #   CONNECTIONS=64   wrk connections               WARMUP=1       seconds of warm-up per server and scenario
-#   SERVERS="hyper hyper-auto axum bareasgi axum-layers bareasgi-layers"
-#                                                  which Rust servers, in this order in round 1
-#   SCENARIOS="hello captures stream layers"       which endpoints; "layers" is GET / with an
+#   SERVERS="hyper hyper-auto axum bareasgi axum-layers bareasgi-layers bareasgi-no-ping"
+#                                                  which Rust servers, in this order in round 1;
+#                                                  bareasgi-no-ping (h2c only) is bareasgi without
+#                                                  its HTTP/2 keep-alive pings, to show their cost
+#   SCENARIOS="hello captures stream layers h2c"   which endpoints; "layers" is GET / with an
 #                                                  Origin and Accept-Encoding: gzip, served by
-#                                                  the *-layers servers only
+#                                                  the *-layers servers only; "h2c" is GET /
+#                                                  over HTTP/2 with prior knowledge, by h2load
+#                                                  (hyper-auto, axum and bareasgi only)
+#   H2C_REQUESTS=200000 H2C_CLIENTS=16 H2C_STREAMS=10
+#                                                  h2load -n REQUESTS -c CLIENTS -m STREAMS per h2c run
+#                                                  (the warm-up: a tenth of REQUESTS)
 #   PYTHON=auto      auto: add the Python row if pip can install it; 0: skip it
 #   PYTHON_PACKAGES="bareasgi uvicorn"             what pip installs for it (into target/bench/venv)
 #   IDLE_CONNS=1000  idle keep-alive connections for the memory measurement (0: skip it)
@@ -30,8 +39,11 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 WARMUP=${WARMUP:-1}
-SERVERS=${SERVERS:-"hyper hyper-auto axum bareasgi axum-layers bareasgi-layers"}
-SCENARIOS=${SCENARIOS:-"hello captures stream layers"}
+SERVERS=${SERVERS:-"hyper hyper-auto axum bareasgi axum-layers bareasgi-layers bareasgi-no-ping"}
+SCENARIOS=${SCENARIOS:-"hello captures stream layers h2c"}
+H2C_REQUESTS=${H2C_REQUESTS:-200000}
+H2C_CLIENTS=${H2C_CLIENTS:-16}
+H2C_STREAMS=${H2C_STREAMS:-10}
 PYTHON=${PYTHON:-auto}
 PYTHON_PACKAGES=${PYTHON_PACKAGES:-"bareasgi uvicorn"}
 IDLE_CONNS=${IDLE_CONNS:-1000}
@@ -58,6 +70,7 @@ need wrk wrk
 need curl curl
 need taskset util-linux
 need python3 python3
+[[ " $SCENARIOS " == *" h2c "* ]] && need h2load nghttp2-client
 if (( $(nproc) < 2 )); then
     log "warning: $(nproc) core(s); the servers and wrk will share one"
     CLIENT_CPU=$SERVER_CPU
@@ -105,6 +118,7 @@ command_of() { # the command line of a server
         bareasgi) echo "$BIN/bareasgi_server ${PORT[$1]}" ;;
         axum-layers) echo "$BIN/axum_server ${PORT[$1]} --layers" ;;
         bareasgi-layers) echo "$BIN/bareasgi_server ${PORT[$1]} --layers" ;;
+        bareasgi-no-ping) echo "env BAREASGI_H2_KEEP_ALIVE=0 $BIN/bareasgi_server ${PORT[$1]}" ;;
         python) echo "$VENV/bin/python $ROOT/benches/bare_hello.py ${PORT[$1]}" ;;
         *) echo "unknown server $1" >&2; exit 2 ;;
     esac
@@ -147,7 +161,7 @@ trap cleanup EXIT
 
 path_of() {
     case $1 in
-        hello | layers) echo / ;;
+        hello | layers | h2c) echo / ;;
         captures) echo /users/42/posts/hello-world ;;
         stream) echo /stream ;;
         *) echo "unknown scenario $1" >&2; exit 2 ;;
@@ -161,6 +175,11 @@ headers_of() { # wrk arguments: the layers scenario is a cross-origin client acc
 }
 
 serves() { # serves SERVER SCENARIO: whether the server has that endpoint
+    if [[ $2 == h2c ]]; then
+        [[ $1 == hyper-auto || $1 == axum || $1 == bareasgi || $1 == bareasgi-no-ping ]]
+        return
+    fi
+    [[ $1 == bareasgi-no-ping ]] && return 1
     case $1 in
         python) [[ $2 == hello ]] ;;
         *-layers) [[ $2 == layers ]] ;;
@@ -174,11 +193,28 @@ cpu_ticks() { # utime + stime of a process, in clock ticks
 
 run_wrk() { # run_wrk SERVER SCENARIO SECONDS OUTPUT: also writes OUTPUT.cpu, the server's ticks
     local headers=() before
+    if [[ $2 == h2c ]]; then
+        run_h2load "$@"
+        return
+    fi
     mapfile -t headers < <(headers_of "$2")
     before=$(cpu_ticks "${PID[$1]}")
     taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$3"s --latency "${headers[@]}" \
         "http://127.0.0.1:${PORT[$1]}$(path_of "$2")" >"$4" 2>&1 || {
         log "wrk failed against $1 $2:"
+        cat "$4" >&2
+        exit 1
+    }
+    echo $(($(cpu_ticks "${PID[$1]}") - before)) >"$4.cpu"
+}
+
+run_h2load() { # run_h2load SERVER h2c SECONDS OUTPUT: a fixed number of requests, not SECONDS
+    local requests=$H2C_REQUESTS before
+    [[ $4 == */warmup.txt ]] && requests=$((H2C_REQUESTS / 10))
+    before=$(cpu_ticks "${PID[$1]}")
+    taskset -c "$CLIENT_CPU" h2load -n "$requests" -c "$H2C_CLIENTS" -m "$H2C_STREAMS" \
+        "http://127.0.0.1:${PORT[$1]}/" >"$4" 2>&1 || {
+        log "h2load failed against $1:"
         cat "$4" >&2
         exit 1
     }
@@ -214,7 +250,11 @@ for round in $(seq "$ROUNDS"); do
         for server in "${order[@]}"; do
             serves "$server" "$scenario" || continue
             file=$OUT/runs/$round-$scenario-$server.txt
-            log "round $round/$ROUNDS  $scenario  $server  (${DURATION}s)"
+            if [[ $scenario == h2c ]]; then
+                log "round $round/$ROUNDS  $scenario  $server  ($H2C_REQUESTS requests)"
+            else
+                log "round $round/$ROUNDS  $scenario  $server  (${DURATION}s)"
+            fi
             run_wrk "$server" "$scenario" "$DURATION" "$file"
             echo "$round,$scenario,$server,$file" >>"$MANIFEST"
         done
@@ -263,10 +303,11 @@ fi
     echo "kernel=$(uname -sr)"
     echo "rustc=$(rustc --version)"
     echo "wrk=$(wrk --version 2>&1 | head -1 | awk '{ print $2 }')"
+    command -v h2load >/dev/null && echo "h2load=$(h2load --version 2>&1 | head -1)"
     (( PY_ROW )) && echo "python=$("$VENV/bin/python" -c 'import sys, importlib.metadata as m; print(sys.version.split()[0], "bareasgi", m.version("bareasgi"), "uvicorn", m.version("uvicorn"))')"
     echo "load=$load1"
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "settings=wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS round(s), servers on core $SERVER_CPU, wrk on core $CLIENT_CPU"
+    echo "settings=wrk -t1 -c$CONNECTIONS -d${DURATION}s$([[ " $SCENARIOS " == *" h2c "* ]] && echo ", h2c: h2load -n $H2C_REQUESTS -c $H2C_CLIENTS -m $H2C_STREAMS"), $ROUNDS round(s), servers on core $SERVER_CPU, the load generator on core $CLIENT_CPU"
     echo "clk_tck=$(getconf CLK_TCK)"
 } >"$OUT/runs/machine.txt"
 python3 "$ROOT/benches/report.py" "$OUT"

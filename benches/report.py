@@ -3,7 +3,7 @@
 
     python3 benches/report.py target/bench
 
-Reads runs/manifest.csv (one wrk output file per run), runs/machine.txt and memory.csv
+Reads runs/manifest.csv (one wrk or, for the h2c scenario, h2load output file per run), runs/machine.txt and memory.csv
 from that directory; writes results.md, results.csv and ratios.svg there and prints
 results.md. Standard library only.
 """
@@ -16,11 +16,14 @@ import sys
 from pathlib import Path
 
 BASELINE = "hyper"
+# HTTP/2 needs hyper-util's auto builder: the h2c row's ratios are against it.
+BASELINES = {"h2c": "hyper-auto"}
 SCENARIO_TITLES = {
     "hello": "Hello world: `GET /`, 13 bytes of text/plain",
     "captures": "Two captures: `GET /users/42/posts/hello-world` (axum and bareasgi hold 1,000 more routes)",
     "stream": "Streaming: `GET /stream`, 1 MiB in 16 KiB chunks (chunked)",
     "layers": "Hello world through CorsLayer + CompressionLayer (tower-http): `GET /` with an `Origin` and `Accept-Encoding: gzip`",
+    "h2c": "Hello world over HTTP/2 without TLS (h2c, prior knowledge) under h2load; ratios against bare hyper (hyper-util auto); h2load reports no percentiles, p50/p99 are its mean/max",
 }
 SERVER_TITLES = {
     "hyper": "bare hyper (http1)",
@@ -29,6 +32,7 @@ SERVER_TITLES = {
     "bareasgi": "bareasgi",
     "axum-layers": "axum 0.8 + CorsLayer + CompressionLayer",
     "bareasgi-layers": "bareasgi + CorsLayer + CompressionLayer",
+    "bareasgi-no-ping": "bareasgi without HTTP/2 keep-alive pings",
     "python": "bareASGI on uvicorn (Python)",
 }
 COLOURS = {
@@ -38,6 +42,7 @@ COLOURS = {
     "bareasgi": "#59a14f",
     "axum-layers": "#ffbe7d",
     "bareasgi-layers": "#8cd17d",
+    "bareasgi-no-ping": "#b6992d",
     "python": "#b07aa1",
 }
 TIME_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
@@ -66,6 +71,30 @@ def parse_wrk(text):
     }
 
 
+def parse_h2load(text):
+    """The same fields from one h2load run (mean and max request time in place of p50/p99)."""
+    finished = re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s, ([\d.]+)(B|KB|MB|GB)/s", text)
+    done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout", text)
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
+    times = re.search(r"time for request:\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)", text)
+    if not (finished and done):
+        return {"requests": 0, "rps": None}
+    return {
+        "requests": int(done.group(2)),
+        "rps": float(finished.group(1)),
+        "p50": float(times.group(5)) * TIME_UNITS[times.group(6)] if times else None,
+        "p99": float(times.group(3)) * TIME_UNITS[times.group(4)] if times else None,
+        "mib": float(finished.group(2)) * SIZE_UNITS[finished.group(3)],
+        "non2xx": sum(int(n) for n in codes.groups()[1:]) if codes else 0,
+        "errors": sum(int(n) for n in done.groups()[2:]),
+    }
+
+
+def median_of(values):
+    values = list(values)
+    return None if any(v is None for v in values) else statistics.median(values)
+
+
 def fmt_latency(us):
     if us is None:
         return "–"
@@ -88,9 +117,10 @@ def load_runs(out, clk_tck):
     runs = {}
     with open(out / "runs" / "manifest.csv") as manifest:
         for row in csv.DictReader(manifest):
-            result = parse_wrk(Path(row["file"]).read_text())
+            text = Path(row["file"]).read_text()
+            result = parse_h2load(text) if row["scenario"] == "h2c" else parse_wrk(text)
             if result["rps"] is None:
-                sys.exit(f"could not read wrk's output in {row['file']}")
+                sys.exit(f"could not read the load generator's output in {row['file']}")
             # The server's utime + stime over the run (load.sh writes it beside wrk's output).
             cpu = Path(row["file"] + ".cpu")
             result["cpu_us"] = None
@@ -112,8 +142,8 @@ def summarise(runs):
             "rps": statistics.median(rps),
             "rps_min": min(rps),
             "rps_max": max(rps),
-            "p50_us": statistics.median(r["p50"] for r in results),
-            "p99_us": statistics.median(r["p99"] for r in results),
+            "p50_us": median_of(r["p50"] for r in results),
+            "p99_us": median_of(r["p99"] for r in results),
             "mib_s": statistics.median(r["mib"] for r in results),
             "non2xx": sum(r["non2xx"] for r in results),
             "errors": sum(r["errors"] for r in results),
@@ -121,7 +151,7 @@ def summarise(runs):
         })
     by_key = {(row["scenario"], row["server"]): row for row in rows}
     for row in rows:
-        base = by_key.get((row["scenario"], BASELINE))
+        base = by_key.get((row["scenario"], BASELINES.get(row["scenario"], BASELINE)))
         row["rps_ratio"] = ratio(row["rps"], base and base["rps"])
         row["p99_ratio"] = ratio(row["p99_us"], base and base["p99_us"])
     order = list(SERVER_TITLES)
@@ -176,6 +206,11 @@ def targets(by_key, memory):
         r = layers_b["cpu_us"] / layers_a["cpu_us"]
         checks.append(("Issue 10: through CorsLayer + CompressionLayer, server CPU per request ≤ axum's",
                        f"{r:.3f}× ({layers_b['cpu_us']:.2f} µs vs {layers_a['cpu_us']:.2f} µs)", r <= 1.0))
+    h2c_b, h2c_a = row("h2c", "bareasgi"), row("h2c", "axum")
+    if h2c_b and h2c_a and h2c_b["cpu_us"] and h2c_a["cpu_us"]:
+        r = h2c_b["cpu_us"] / h2c_a["cpu_us"]
+        checks.append(("Issue 15: h2c server CPU per request ≤ axum's",
+                       f"{r:.3f}× ({h2c_b['cpu_us']:.2f} µs vs {h2c_a['cpu_us']:.2f} µs)", r <= 1.0))
     hello_p = row("hello", "python")
     if hello_b and hello_p:
         r = hello_b["rps"] / hello_p["rps"]
@@ -196,6 +231,7 @@ def markdown(machine, rows, memory, checks):
     lines.append("")
     lines.append(f"Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, {machine.get('kernel', '')}; "
                  f"{machine.get('rustc', '')}; wrk {machine.get('wrk', '')}"
+                 + (f"; {machine['h2load']}" if "h2load" in machine else "")
                  + (f"; Python {machine['python']}" if "python" in machine else "")
                  + f". Load average before the run: {machine.get('load', '?')}.")
     for scenario in [s for s in SCENARIO_TITLES if any(r["scenario"] == s for r in rows)]:

@@ -53,6 +53,9 @@ enum Kind {
     Empty,
     Full(Bytes),
     Stream(StreamBody),
+    /// Handed to the connection, which sends it itself (see `server::handoff`); hyper
+    /// only waits.
+    Detached,
 }
 
 struct StreamBody {
@@ -61,6 +64,10 @@ struct StreamBody {
     /// than a stream of chunks; kept here so that choosing the path costs no virtual call.
     frames: bool,
     ends_on_shutdown: bool,
+    /// Open for long (an event stream): over HTTP/1.1 it may leave hyper.
+    long_lived: bool,
+    /// Set by the server when this body is to leave hyper on its first poll.
+    detach: bool,
     /// Set by the server when the body is sent, for streams that end on shutdown.
     shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     /// Keeps the connection's request open (no header-read timeout) while it streams.
@@ -259,6 +266,8 @@ impl Body {
                 source,
                 frames,
                 ends_on_shutdown: false,
+                long_lived: false,
+                detach: false,
                 shutdown: None,
                 _in_flight: None,
             }),
@@ -276,6 +285,20 @@ impl Body {
         self
     }
 
+    /// Marks a streamed body as one that stays open for long with little to send (an event
+    /// stream), so that an HTTP/1.1 connection sends it without hyper's buffers.
+    #[must_use]
+    pub(crate) fn long_lived(mut self) -> Self {
+        if let Kind::Stream(stream) = &mut self.kind {
+            stream.long_lived = true;
+        }
+        self
+    }
+
+    pub(crate) fn is_long_lived(&self) -> bool {
+        matches!(&self.kind, Kind::Stream(stream) if stream.long_lived)
+    }
+
     /// Whether this body is a stream (as opposed to empty or a single buffer).
     #[must_use]
     pub fn is_stream(&self) -> bool {
@@ -289,30 +312,35 @@ impl Body {
             Kind::Empty => Some(0),
             Kind::Full(bytes) => Some(bytes.len() as u64),
             Kind::Stream(stream) if stream.frames => stream.source.size_hint().exact(),
-            Kind::Stream(_) => None,
+            Kind::Stream(_) | Kind::Detached => None,
         }
     }
 
     /// Readies a body for sending: a stream that ends on shutdown watches `token`, and a
     /// stream keeps its request open until it is done (or dropped).
+    /// With `detach`, it leaves hyper on its first poll (see `server::handoff`).
     pub(crate) fn prepare_to_send(
         &mut self,
         token: &CancellationToken,
         in_flight: Option<InFlight>,
+        detach: bool,
     ) {
         if let Kind::Stream(stream) = &mut self.kind {
             if stream.ends_on_shutdown {
                 stream.shutdown = Some(Box::pin(token.clone().cancelled_owned()));
             }
+            // The connection writes chunks only: an `http_body::Body`'s trailers stay with hyper.
+            stream.detach = detach && !stream.frames && in_flight.is_some();
             stream._in_flight = in_flight;
         }
     }
 
     /// Keeps the connection's request open while a streamed body is sent: for a body that
     /// came out of tower layers, which [`prepare_to_send`](Self::prepare_to_send) readied
-    /// before the layers wrapped it.
-    pub(crate) fn hold_open(&mut self, in_flight: Option<InFlight>) {
+    /// before the layers wrapped it. With `detach`, as in `prepare_to_send`.
+    pub(crate) fn hold_open(&mut self, in_flight: Option<InFlight>, detach: bool) {
         if let Kind::Stream(stream) = &mut self.kind {
+            stream.detach = detach && !stream.frames && in_flight.is_some();
             stream._in_flight = in_flight;
         }
     }
@@ -333,6 +361,7 @@ impl fmt::Debug for Body {
                 .debug_struct("Body::Stream")
                 .field("ends_on_shutdown", &stream.ends_on_shutdown)
                 .finish_non_exhaustive(),
+            Kind::Detached => f.write_str("Body::Detached"),
         }
     }
 }
@@ -469,6 +498,24 @@ impl StreamBody {
 impl Body {
     fn poll_piece<P: Piece>(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<P, BoxError>>> {
         let polled = match &mut self.kind {
+            Kind::Stream(stream) if stream.detach => {
+                // The connection takes it from here, in this same poll of its task.
+                let Kind::Stream(mut stream) = std::mem::replace(&mut self.kind, Kind::Detached)
+                else {
+                    unreachable!("matched Kind::Stream above")
+                };
+                stream.detach = false;
+                let activity = stream
+                    ._in_flight
+                    .as_ref()
+                    .map(|in_flight| in_flight.activity().clone())
+                    .expect("only a body with a connection is detached");
+                activity.handoff.offer(Body {
+                    kind: Kind::Stream(stream),
+                });
+                return Poll::Pending;
+            }
+            Kind::Detached => return Poll::Pending,
             Kind::Empty => return Poll::Ready(None),
             Kind::Full(_) => match std::mem::replace(&mut self.kind, Kind::Empty) {
                 Kind::Full(bytes) => return Poll::Ready(Some(Ok(P::from_data(bytes)))),
@@ -505,7 +552,7 @@ impl http_body::Body for Body {
         match &self.kind {
             Kind::Empty => true,
             Kind::Stream(stream) => stream.frames && stream.source.is_end_stream(),
-            Kind::Full(_) => false,
+            Kind::Full(_) | Kind::Detached => false,
         }
     }
 
@@ -534,6 +581,7 @@ impl Stream for Body {
             Kind::Empty => (0, Some(0)),
             Kind::Full(_) => (1, Some(1)),
             Kind::Stream(stream) => stream.source.chunk_hint(),
+            Kind::Detached => (0, None),
         }
     }
 }

@@ -66,6 +66,7 @@ pub mod hub;
 #[cfg(feature = "json")]
 pub mod json;
 pub mod lifespan;
+mod limits;
 pub mod middleware;
 #[cfg(feature = "multipart")]
 pub mod multipart;

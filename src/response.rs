@@ -52,6 +52,17 @@ pub struct HttpResponse {
     pub body: Body,
 }
 
+/// A response's header map, for `count` headers from the handler.
+///
+/// With room for the two hyper adds to an HTTP/2 response's map (`date`, and
+/// `content-length` for a buffered body; over HTTP/1.1 it writes them without the map),
+/// and at least the 8 slots a `HeaderMap` takes on its first insert: a map made for exactly
+/// the handler's headers is grown twice per HTTP/2 request, and a full one makes every
+/// lookup of a header it lacks (h2 looks up six) probe through all its slots.
+pub(crate) fn header_map(count: usize) -> HeaderMap {
+    HeaderMap::with_capacity((count + 2).max(6))
+}
+
 impl HttpResponse {
     /// A response from a status, headers and a body, each in any of the forms
     /// [`IntoResponse`] accepts. An invalid status or header gives a logged `500`.
@@ -71,7 +82,7 @@ impl HttpResponse {
 
     /// A response with `status` and a `text/plain` body.
     pub fn text(status: StatusCode, text: impl Into<Cow<'static, str>>) -> Self {
-        let mut headers = HeaderMap::with_capacity(1);
+        let mut headers = header_map(1);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(TEXT_PLAIN));
         let body = match text.into() {
             Cow::Borrowed(text) => Body::from(text),
@@ -129,7 +140,7 @@ impl IntoResponse for () {
 }
 
 fn with_content_type(content_type: &'static str, body: Body) -> HttpResponse {
-    let mut headers = HeaderMap::with_capacity(1);
+    let mut headers = header_map(1);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     HttpResponse {
         status: StatusCode::OK,
@@ -340,7 +351,7 @@ where
     K: HeaderPart,
     V: HeaderPart,
 {
-    let mut headers = HeaderMap::with_capacity(pairs.len());
+    let mut headers = header_map(pairs.len());
     for (name, value) in pairs {
         let bytes = name.as_header_bytes();
         let header_name = match well_known_name(bytes) {

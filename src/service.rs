@@ -38,8 +38,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_LENGTH, HeaderValue};
-use http::{Method, Request, Response, StatusCode};
+use http::header::{ALLOW, CONNECTION, CONTENT_LENGTH, HeaderValue, TRANSFER_ENCODING};
+use http::{Method, Request, Response, StatusCode, Version};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Limits;
@@ -178,6 +178,7 @@ impl AppService {
                 state: State::Ready(Some(response)),
                 timeout: None,
                 head: Head::No,
+                chunked: false,
                 shared: self.shared.clone(),
                 in_flight: None,
                 span: tracing::Span::none(),
@@ -236,9 +237,18 @@ impl AppService {
         } else {
             Head::No
         };
+        let chunked = answered_chunked(&parts.method, parts.version, &body);
         // An INFO span, so that errors logged inside a handler carry the method and path with
-        // the usual subscriber settings; with no subscriber it costs one relaxed load.
-        let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
+        // the usual subscriber settings; with no subscriber it costs one relaxed load. Not
+        // made at all unless a subscriber wants it: with `tracing`'s `log` feature on (axum's
+        // default `tower-log` turns it on for the whole build) and no subscriber, `info_span!`
+        // would hand its fields to `log` on every request, and its enter, exit and drop too
+        // (about 2% of an HTTP/2 request).
+        let span = if tracing::span_enabled!(tracing::Level::INFO) {
+            tracing::info_span!("request", method = %parts.method, path = %parts.uri.path())
+        } else {
+            tracing::Span::none()
+        };
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let req = HttpRequest::new(
             parts,
@@ -262,6 +272,7 @@ impl AppService {
             state,
             timeout,
             head,
+            chunked,
             shared: shared.clone(),
             in_flight,
             span,
@@ -444,6 +455,7 @@ struct AppFuture {
     state: State,
     timeout: Option<(Pin<Box<tokio::time::Sleep>>, Duration)>,
     head: Head,
+    chunked: bool,
     // For the shutdown token, which a streamed body may need; cloning the token itself
     // would take a lock on every request.
     shared: Arc<Shared>,
@@ -486,7 +498,13 @@ impl AppFuture {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
         }
         let in_flight = this.in_flight.take();
-        Poll::Ready(into_hyper(response, this.head, &this.shared, in_flight))
+        Poll::Ready(into_hyper(
+            response,
+            this.head,
+            this.chunked,
+            &this.shared,
+            in_flight,
+        ))
     }
 }
 
@@ -515,9 +533,35 @@ pub(crate) fn answer_head(headers: &mut http::HeaderMap, body: &mut Body) {
     *body = Body::empty();
 }
 
+/// Whether hyper would send a streamed answer to this request chunked, so that the
+/// connection may send it itself (see `server::handoff`): HTTP/1.1, a body to send (not
+/// `HEAD`), and not after a request body, which hyper may still be reading from the socket.
+pub(crate) fn answered_chunked<B: http_body::Body>(
+    method: &Method,
+    version: Version,
+    request_body: &B,
+) -> bool {
+    version == Version::HTTP_11
+        && *method != Method::HEAD
+        && *method != Method::CONNECT
+        && request_body.is_end_stream()
+}
+
+/// Whether hyper sends a streamed body with these status and headers chunked, and keeps the
+/// connection open after it.
+pub(crate) fn sent_chunked(status: StatusCode, headers: &http::HeaderMap) -> bool {
+    !status.is_informational()
+        && status != StatusCode::NO_CONTENT
+        && status != StatusCode::NOT_MODIFIED
+        && !headers.contains_key(CONTENT_LENGTH)
+        && !headers.contains_key(TRANSFER_ENCODING)
+        && !headers.contains_key(CONNECTION)
+}
+
 fn into_hyper(
     response: HttpResponse,
     head: Head,
+    chunked: bool,
     shared: &Shared,
     in_flight: Option<InFlight>,
 ) -> Response<Body> {
@@ -532,7 +576,7 @@ fn into_hyper(
     match head {
         Head::Here => answer_head(&mut headers, &mut body),
         // A `HEAD` answer's body may be empty with the `GET` length declared (ServeDir's).
-        Head::Outside => body.prepare_to_send(&shared.shutdown, in_flight),
+        Head::Outside => body.prepare_to_send(&shared.shutdown, in_flight, false),
         Head::No => {
             if let Some(length) = body.exact_len()
                 && let Some(declared) = headers.get(CONTENT_LENGTH)
@@ -551,7 +595,8 @@ fn into_hyper(
                 );
                 headers.remove(CONTENT_LENGTH);
             }
-            body.prepare_to_send(&shared.shutdown, in_flight);
+            let detach = chunked && body.is_long_lived() && sent_chunked(status, &headers);
+            body.prepare_to_send(&shared.shutdown, in_flight, detach);
         }
     }
     let mut response = Response::new(body);

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use common::h2raw::{self, GOAWAY, HEADERS, PING, RST_STREAM};
 use common::{TestServer, client};
 use futures_util::stream::{self, StreamExt};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 fn app() -> Application {
@@ -130,6 +130,42 @@ async fn a_preface_then_silence_is_closed_with_goaway_within_twice_the_timeout()
     assert!(
         elapsed >= Duration::from_millis(900) && elapsed <= Duration::from_millis(2200),
         "closed after {elapsed:?}"
+    );
+}
+
+/// Regression: the GOAWAY for an idle connection was queued by the watchdog but written
+/// only at its next firing, which also dropped the connection, so the client got no time to
+/// answer it. Now it is written at once, and the connection is dropped a grace period later
+/// (a client that never answers the GOAWAY's PING, as here).
+#[tokio::test]
+async fn an_idle_http2_connection_gets_its_goaway_at_once_and_a_grace_period() {
+    let mut app = app();
+    app.header_read_timeout(None)
+        .write_stall_timeout(None)
+        .http2_idle_timeout(Some(Duration::from_secs(2)));
+    let server = TestServer::start(app).await;
+    let mut socket = raw_connection(&server, &h2raw::preface()).await;
+    let mut received = Vec::new();
+    let mut goaway_at = None;
+    let closed = tokio::time::timeout(Duration::from_secs(15), async {
+        let mut buffer = [0u8; 16 * 1024];
+        loop {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return Instant::now(),
+                Ok(read) => received.extend_from_slice(&buffer[..read]),
+            }
+            if goaway_at.is_none() && h2raw::parse(&received).iter().any(|f| f.kind == GOAWAY) {
+                goaway_at = Some(Instant::now());
+            }
+        }
+    })
+    .await
+    .expect("the idle connection was not closed within 15 s");
+    let goaway_at = goaway_at.expect("no GOAWAY before the close");
+    let grace = closed - goaway_at;
+    assert!(
+        grace >= Duration::from_millis(500),
+        "closed {grace:?} after its GOAWAY"
     );
 }
 

@@ -479,6 +479,36 @@ async fn handshake_failures_are_logged_at_debug_and_the_server_goes_on() {
     );
 }
 
+// Over HTTP/1.1 an event stream is written by the connection itself once its head is out
+// (issue 15); through TLS each event must still leave at once, not wait in the TLS
+// layer's buffer for the next one.
+#[tokio::test]
+async fn an_event_stream_over_tls_and_http1_delivers_each_event_as_it_comes() {
+    let cert = make_cert();
+    let server = serve_cert(app(), &cert).await;
+    let config = client_config(&[&cert.der], &[b"http/1.1"], tls13_and_12());
+    let stream = connect(&server, config, "localhost").await.unwrap();
+    let response = http1_over(stream)
+        .await
+        .send_request(get("/events"))
+        .await
+        .unwrap();
+    assert_eq!(response.version(), Version::HTTP_11);
+    let mut body = response.into_body();
+    for n in 0..4 {
+        let frame = tokio::time::timeout(Duration::from_secs(2), body.frame())
+            .await
+            .expect("each tick arrives within 2 s of the last")
+            .unwrap()
+            .unwrap();
+        let data = frame.into_data().unwrap();
+        assert!(
+            String::from_utf8_lossy(&data).contains(&format!("data: tick {n}")),
+            "{data:?}"
+        );
+    }
+}
+
 // Graceful shutdown over TLS: an open event stream ends at once (it is marked
 // end_on_shutdown) on both protocols, and serve returns long before the shutdown timeout.
 #[tokio::test]

@@ -16,6 +16,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::handoff::Handoff;
+
 /// The counters of one connection.
 #[derive(Debug, Default)]
 pub(crate) struct Activity {
@@ -24,6 +26,8 @@ pub(crate) struct Activity {
     written: AtomicU64,
     /// The last write found the socket full (and nothing has been written since).
     write_blocked: AtomicBool,
+    /// Where a long-lived HTTP/1.1 response body leaves hyper (see `handoff`).
+    pub(crate) handoff: Handoff,
 }
 
 /// The counters at one instant; `watchdog` compares two of them.
@@ -74,6 +78,11 @@ impl InFlight {
         Activity::add(&activity.started, 1);
         Activity::add(&activity.open, 1);
         Self(activity.clone())
+    }
+
+    /// The connection's activity, whose handoff takes a body that sends itself.
+    pub(crate) fn activity(&self) -> &Arc<Activity> {
+        &self.0
     }
 }
 

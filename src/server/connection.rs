@@ -4,38 +4,36 @@
 //! Telling the protocols apart here, rather than with hyper-util's auto builder, does two
 //! things. The wait for the first bytes is bounded by the header-read timeout (the auto
 //! builder waits forever for a client that connects and sends nothing, so such clients
-//! could hold connections open indefinitely). And an HTTP/1.1 connection's task holds only
-//! hyper's HTTP/1.1 state, not room for HTTP/2's as well: a few KiB less per idle
-//! connection.
+//! could hold connections open indefinitely). And each protocol's state is hyper's own,
+//! boxed apart from the task: an HTTP/1.1 connection holds no room for HTTP/2's, and one
+//! sending an event stream drops hyper's altogether while it does (see `http1` and
+//! `handoff`).
 //!
 //! Every connection is then watched by one timer (see `watchdog`): closed when idle for
 //! the idle timeout (HTTP/1.1: the header-read timeout; HTTP/2, with GOAWAY: its own, which
 //! defaults to the same) and when its client reads nothing for the write-stall timeout.
 
-use std::io;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::Duration;
 
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
-use super::activity::{Activity, InFlight, Sample};
-use super::host;
+use super::activity::{Activity, Sample};
+use super::http1::Http1Connection;
 use super::http2::{Http2Service, SendBudget};
 use super::io::Metered;
 use super::signal::LazySignal;
+use super::sniffed::{Prefix, Sniffed, sniff};
 use super::watchdog::{Verdict, Watchdog};
 use crate::app::Limits;
 use crate::service::AppService;
-
-/// How a client using HTTP/2 without TLS must start (RFC 9113, section 3.4).
-const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// The protocol settings every connection is served with.
 pub(super) struct Protocols {
@@ -161,7 +159,7 @@ pub(super) async fn serve_io<I>(
     };
     let activity = Arc::new(Activity::default());
     let io = TokioIo::new(Metered::new(
-        Sniffed { prefix, stream },
+        Sniffed::new(prefix, stream),
         activity.clone(),
         slot,
     ));
@@ -186,16 +184,12 @@ pub(super) async fn serve_io<I>(
         });
         drive(connection.as_mut(), graceful, hard_stop, watch).await
     } else {
-        let service = Http1Service {
-            app: service,
-            activity: activity.clone(),
-        };
-        let connection = pin!(
-            protocols
-                .http1
-                .serve_connection(io, service)
-                .with_upgrades()
-        );
+        let connection = pin!(Http1Connection::new(
+            &protocols.http1,
+            io,
+            service,
+            activity.clone()
+        ));
         let watch = Watchdog::new(
             protocols.header_read_timeout,
             protocols.write_stall_timeout,
@@ -217,25 +211,6 @@ pub(super) async fn within<F: Future>(limit: Option<Duration>, future: F) -> Opt
     match limit {
         Some(limit) => tokio::time::timeout(limit, future).await.ok(),
         None => Some(future.await),
-    }
-}
-
-/// Reads until the first bytes are, or cannot be, the HTTP/2 preface: `(is_http2, bytes
-/// read)`, or `None` when the client closed first.
-async fn sniff<I: AsyncRead + Unpin>(stream: &mut I) -> io::Result<Option<(bool, Prefix)>> {
-    let mut prefix = Prefix::EMPTY;
-    loop {
-        let read = stream.read(&mut prefix.bytes[prefix.end..]).await?;
-        if read == 0 {
-            return Ok(None);
-        }
-        prefix.end += read;
-        if prefix.bytes[..prefix.end] != PREFACE[..prefix.end] {
-            return Ok(Some((false, prefix)));
-        }
-        if prefix.end == PREFACE.len() {
-            return Ok(Some((true, prefix)));
-        }
     }
 }
 
@@ -284,104 +259,89 @@ async fn drive<C: Connection>(
     );
     let mut timer = timer.as_pin_mut().map(LazySignal::new);
     std::future::poll_fn(|cx| {
-        if !draining && graceful.fired(cx) {
-            draining = true;
-            connection.as_mut().start_graceful_shutdown();
-        }
-        if draining && hard_stop.fired(cx) {
-            return Poll::Ready(Ok(()));
-        }
-        if let Poll::Ready(result) = connection.as_mut().poll(cx) {
-            return Poll::Ready(result);
-        }
-        let (Some(timer), Some(watch)) = (&mut timer, &mut watch) else {
-            return Poll::Pending;
-        };
-        if !timer.fired(cx) {
-            return Poll::Pending;
-        }
-        let sample = watch.sample();
-        let mut next = watch.watchdog.period();
-        if went_away {
-            if !sample.open {
-                tracing::debug!("idle HTTP/2 connection did not close after GOAWAY; dropping it");
+        // Set when the timer, reset, was already due: its wake-up went nowhere.
+        let mut timer_due = false;
+        loop {
+            if !draining && graceful.fired(cx) {
+                draining = true;
+                connection.as_mut().start_graceful_shutdown();
+            }
+            if draining && hard_stop.fired(cx) {
                 return Poll::Ready(Ok(()));
             }
-            // A request that crossed the GOAWAY is being answered; the connection closes
-            // after it.
-            went_away = false;
-            watch.watchdog.restart(sample);
-        } else {
-            match watch.watchdog.tick(sample) {
-                Verdict::Fine => {}
-                Verdict::Stalled => {
-                    tracing::debug!("the client read nothing for the write-stall timeout; closing");
+            if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            let (Some(timer), Some(watch)) = (&mut timer, &mut watch) else {
+                return Poll::Pending;
+            };
+            if !timer_due && !timer.fired(cx) {
+                return Poll::Pending;
+            }
+            let sample = watch.sample();
+            let mut next = watch.watchdog.period();
+            // Whether the connection has something new to do (a GOAWAY to write).
+            let mut changed = false;
+            if went_away {
+                if !sample.open {
+                    tracing::debug!(
+                        "idle HTTP/2 connection did not close after GOAWAY; dropping it"
+                    );
                     return Poll::Ready(Ok(()));
                 }
-                Verdict::Idle if C::IS_HTTP2 && !draining => {
-                    tracing::debug!("idle HTTP/2 connection; sending GOAWAY");
-                    draining = true;
-                    went_away = true;
-                    connection.as_mut().start_graceful_shutdown();
-                    next = next.min(GOAWAY_GRACE);
-                }
-                Verdict::Idle => {
-                    tracing::debug!("no request within the idle (header-read) timeout; closing");
-                    return Poll::Ready(Ok(()));
+                // A request that crossed the GOAWAY is being answered; the connection closes
+                // after it.
+                went_away = false;
+                watch.watchdog.restart(sample);
+            } else {
+                match watch.watchdog.tick(sample) {
+                    Verdict::Fine => {}
+                    Verdict::Stalled => {
+                        tracing::debug!(
+                            "the client read nothing for the write-stall timeout; closing"
+                        );
+                        return Poll::Ready(Ok(()));
+                    }
+                    Verdict::Idle if C::IS_HTTP2 && !draining => {
+                        tracing::debug!("idle HTTP/2 connection; sending GOAWAY");
+                        draining = true;
+                        went_away = true;
+                        changed = true;
+                        connection.as_mut().start_graceful_shutdown();
+                        next = next.min(GOAWAY_GRACE);
+                    }
+                    Verdict::Idle => {
+                        tracing::debug!(
+                            "no request within the idle (header-read) timeout; closing"
+                        );
+                        return Poll::Ready(Ok(()));
+                    }
                 }
             }
+            timer.signal_mut().reset(tokio::time::Instant::now() + next);
+            // Registers for the new deadline. Goes round again when the connection has
+            // something to write (the GOAWAY just queued would otherwise wait for the next
+            // wake-up) or the deadline has already passed (its wake-up went nowhere); not
+            // otherwise, so that a firing costs no second poll of every open stream.
+            timer_due = timer.poll_now(cx);
+            if !timer_due && !changed {
+                return Poll::Pending;
+            }
         }
-        timer.signal_mut().reset(tokio::time::Instant::now() + next);
-        timer.poll_now(cx);
-        Poll::Pending
     })
     .await
 }
 
-/// The application as an HTTP/1.1 connection's service: each request is counted in the
-/// connection's [`Activity`], and one with a missing or bad `Host` is answered `400`.
-#[derive(Clone)]
-struct Http1Service {
-    app: AppService,
-    activity: Arc<Activity>,
-}
-
-impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Http1Service {
-    type Response = hyper::Response<crate::Body>;
-    type Error = std::convert::Infallible;
-    type Future = crate::ResponseFuture;
-
-    fn call(&self, request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
-        if let Some(problem) = host::problem(request.version(), request.headers()) {
-            tracing::debug!(problem, "refused a request");
-            return self.app.answer(host::bad_request(problem));
-        }
-        self.app
-            .respond(request, Some(InFlight::start(&self.activity)))
-    }
-}
-
 /// A hyper connection that can be asked to finish gracefully: HTTP/1.1 closes after the
 /// response in flight, HTTP/2 sends GOAWAY and finishes its open streams.
-trait Connection: Future<Output = Result<(), hyper::Error>> {
+pub(super) trait Connection: Future<Output = Result<(), hyper::Error>> {
     const IS_HTTP2: bool;
 
     fn start_graceful_shutdown(self: Pin<&mut Self>);
 }
 
 /// The transport as hyper sees it: metered, with the sniffed bytes put back in front.
-type Io<I> = TokioIo<Metered<Sniffed<I>>>;
-
-impl<I> Connection for http1::UpgradeableConnection<Io<I>, Http1Service>
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    const IS_HTTP2: bool = false;
-
-    fn start_graceful_shutdown(self: Pin<&mut Self>) {
-        self.graceful_shutdown();
-    }
-}
+pub(super) type Io<I> = TokioIo<Metered<Sniffed<I>>>;
 
 impl<I> Connection for http2::Connection<Io<I>, Http2Service, TokioExecutor>
 where
@@ -391,73 +351,5 @@ where
 
     fn start_graceful_shutdown(self: Pin<&mut Self>) {
         self.graceful_shutdown();
-    }
-}
-
-/// The bytes read while sniffing, handed to hyper before the rest of the stream.
-struct Prefix {
-    bytes: [u8; PREFACE.len()],
-    start: usize,
-    end: usize,
-}
-
-impl Prefix {
-    const EMPTY: Self = Self {
-        bytes: [0; PREFACE.len()],
-        start: 0,
-        end: 0,
-    };
-}
-
-/// The transport, with the sniffed bytes (if any) put back in front.
-struct Sniffed<I> {
-    prefix: Prefix,
-    stream: I,
-}
-
-impl<I: AsyncRead + Unpin> AsyncRead for Sniffed<I> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let prefix = &mut self.prefix;
-        if prefix.start < prefix.end {
-            let count = (prefix.end - prefix.start).min(buf.remaining());
-            buf.put_slice(&prefix.bytes[prefix.start..prefix.start + count]);
-            prefix.start += count;
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl<I: AsyncWrite + Unpin> AsyncWrite for Sniffed<I> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

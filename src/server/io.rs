@@ -1,7 +1,8 @@
 //! [`Metered`]: a connection's transport as hyper sees it, counting what it writes.
 //!
 //! Every write that goes through, and every write that finds the socket full, is recorded
-//! in the connection's [`Activity`]: writing a long response to a slow reader is activity
+//! in the connection's [`Activity`] (and whether the writer has flushed since, for
+//! `handoff`): writing a long response to a slow reader is activity
 //! (the idle timeout must not cut it), and a socket that stays full is a client that reads
 //! nothing (the write-stall timeout closes it).
 //!
@@ -59,7 +60,14 @@ impl<IO> Metered<IO> {
         }
     }
 
+    /// The transport itself.
+    pub(super) fn get_mut(&mut self) -> &mut IO {
+        &mut self.io
+    }
+
     fn record(&self, written: &Poll<io::Result<usize>>) {
+        // Whatever the outcome, the writer had something to write: not flushed.
+        self.activity.handoff.set_flushed(false);
         match written {
             Poll::Ready(Ok(bytes)) => self.activity.wrote(*bytes),
             Poll::Pending => self.activity.write_blocked(),
@@ -104,7 +112,12 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Metered<IO> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
+        let flushed = Pin::new(&mut self.io).poll_flush(cx);
+        if let Poll::Ready(Ok(())) = flushed {
+            // hyper flushes the transport only once its own buffer is written out.
+            self.activity.handoff.set_flushed(true);
+        }
+        flushed
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

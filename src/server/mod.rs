@@ -18,10 +18,13 @@
 mod activity;
 mod connection;
 mod fd_limit;
+mod handoff;
 mod host;
+mod http1;
 mod http2;
 mod io;
 mod signal;
+mod sniffed;
 #[cfg(feature = "tls")]
 mod tls;
 mod watchdog;

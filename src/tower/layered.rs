@@ -17,7 +17,7 @@ use crate::error::BoxError;
 use crate::request::{BodyPace, RequestBody};
 use crate::response::HttpResponse;
 use crate::server::InFlight;
-use crate::service::{AppService, answer_head};
+use crate::service::{AppService, answer_head, answered_chunked, sent_chunked};
 
 /// A layer given to `app.layer`, waiting for the service it will wrap.
 pub(crate) type LayerFn = Box<dyn FnOnce(Inner) -> BoxedService + Send + Sync>;
@@ -69,6 +69,7 @@ impl Layers {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
+        let chunked = answered_chunked(request.method(), request.version(), request.body());
         // A clone per request, so that each waits for readiness on its own (as tower wants).
         let mut service = self.service.clone();
         // A layer may read the body before the application does (to check a signature,
@@ -93,6 +94,7 @@ impl Layers {
             state,
             in_flight,
             is_head,
+            chunked,
         }
     }
 }
@@ -104,6 +106,8 @@ pub(crate) struct LayeredFuture {
     in_flight: Option<InFlight>,
     /// The layers saw the response `GET` would get; `HEAD` is answered here.
     is_head: bool,
+    /// Whether a long-lived answer may leave hyper (see `service::answered_chunked`).
+    chunked: bool,
 }
 
 enum State {
@@ -135,7 +139,15 @@ impl LayeredFuture {
             answer_head(&mut parts.headers, &mut body);
             response = Response::from_parts(parts, body);
         }
-        response.body_mut().hold_open(self.in_flight.take());
+        // The core readied its body without the connection (it is called with no
+        // `in_flight`), so it never leaves hyper from inside a layer's body: that would
+        // bypass the layer (TraceLayer's end-of-stream callback, a transformation). Only a
+        // long-lived `Body` that reaches hyper as itself — no layer wrapped it, which would
+        // have made it an `http_body::Body` of the layer's — may leave hyper here.
+        let detach = self.chunked
+            && response.body().is_long_lived()
+            && sent_chunked(response.status(), response.headers());
+        response.body_mut().hold_open(self.in_flight.take(), detach);
         Poll::Ready(response)
     }
 }

@@ -18,6 +18,8 @@
 
 use bytes::Bytes;
 
+pub mod streams;
+
 /// The body of `GET /`.
 pub const HELLO: &str = "Hello, World!";
 

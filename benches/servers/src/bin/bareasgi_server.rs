@@ -1,7 +1,10 @@
 //! bareasgi: `bareasgi_server [PORT] [--tls CERT KEY] [--layers]`. The router holds 1,000
 //! extra routes besides the three endpoints; served by `Application::serve` (or, with
 //! `--tls`, `Application::serve_tls`) with its default limits. `--layers` wraps it in the
-//! CORS and compression layers (see the crate docs).
+//! CORS and compression layers (see the crate docs). A diagnostic: with
+//! `BAREASGI_H2_KEEP_ALIVE=0` in the environment, no HTTP/2 keep-alive pings (the default
+//! sends one after 30 s without a frame from the client; hyper then reads the clock and
+//! takes a lock for every frame it receives), to measure what they cost per request.
 
 use bareasgi::tls::TlsConfig;
 use bareasgi::{Application, Body, HttpRequest, IntoResponse};
@@ -50,9 +53,15 @@ async fn main() -> Result<(), bareasgi::Error> {
     if layers() {
         app.layer(cors()).layer(compression());
     }
+    if std::env::var("BAREASGI_H2_KEEP_ALIVE").is_ok_and(|value| value == "0") {
+        app.http2_keep_alive_interval(None);
+    }
     let addr = format!("127.0.0.1:{}", port());
     match tls_paths() {
-        Some((cert, key)) => app.serve_tls(addr, TlsConfig::from_pem_files(cert, key)?).await,
+        Some((cert, key)) => {
+            app.serve_tls(addr, TlsConfig::from_pem_files(cert, key)?)
+                .await
+        }
         None => app.serve(addr).await,
     }
 }

@@ -90,13 +90,14 @@ fn tls_acceptor(cert: &str, key: &str) -> TlsAcceptor {
         .collect::<Result<Vec<_>, _>>()
         .expect("certificate PEM");
     let key = PrivateKeyDer::from_pem_file(key).expect("private key PEM");
-    let mut config =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("TLS 1.3 and 1.2")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("certificate and key");
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS 1.3 and 1.2")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("certificate and key");
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     TlsAcceptor::from(Arc::new(config))
 }

@@ -1,57 +1,10 @@
-//! Server-sent events: the [`Event`] builder, [`KeepAlive`], and [`EventStream`], which
-//! turns any stream of events into a `text/event-stream` response.
-//!
-//! ```
-//! use std::time::Duration;
-//! use bareasgi::HttpRequest;
-//! use bareasgi::sse::{Event, EventStream, KeepAlive};
-//! use futures_util::stream::{self, StreamExt};
-//!
-//! async fn events(req: HttpRequest) -> EventStream {
-//!     // Resume after the last event the browser saw, if it is reconnecting.
-//!     let start: u64 = req.last_event_id().and_then(|id| id.parse::<u64>().ok()).map_or(0, |id| id + 1);
-//!     let events = stream::iter(start..).then(|n| async move {
-//!         tokio::time::sleep(Duration::from_secs(1)).await;
-//!         Event::data(format!("tick {n}")).id(n.to_string())
-//!     });
-//!     EventStream::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
-//! }
-//! ```
-//!
-//! What it gets right:
-//! - Every event is one body frame, sent the moment it is yielded; no "nudge" comments.
-//! - `data` with several lines becomes one `data:` line per line, where `\n`, `\r` and
-//!   `\r\n` each count as one line break, so the browser sees exactly the text given.
-//! - A line break or NUL in an event name, id or comment would inject fields into the
-//!   stream, so those setters return an error instead: it can never reach the wire.
-//! - The response carries `cache-control: no-cache` and `x-accel-buffering: no`, so nginx
-//!   passes events through instead of buffering them. Behind HAProxy, set
-//!   `option http-no-delay` (in the backend or the frontend): without it HAProxy forwards
-//!   with `MSG_MORE`, and the kernel holds each small event back for about 200 ms waiting
-//!   for more; HAProxy does not read `x-accel-buffering`. Compression must never be applied to
-//!   `text/event-stream` (it batches events); this crate has no compression, and a
-//!   compression middleware must skip this content type.
-//! - A keep-alive comment is sent when no event was sent for an interval (15 s by
-//!   default); besides keeping proxies from timing out, the write finds clients that went
-//!   away without closing, and the stream is dropped.
-//! - On graceful shutdown an event stream ends cleanly once it has nothing ready, so the
-//!   server does not wait for it; browsers reconnect (to another instance) by themselves.
+//! [`Event`]: one server-sent event and its encoding in the `text/event-stream` format.
 
 use std::fmt;
 use std::fmt::Write as _;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_core::Stream;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
-use http::{HeaderMap, StatusCode};
-use tokio::time::{Instant, Sleep};
-
-use crate::body::Body;
-use crate::error::BoxError;
-use crate::response::{HttpResponse, IntoResponse};
 
 /// One server-sent event.
 ///
@@ -180,7 +133,7 @@ fn push_field(out: &mut String, name: &str, value: &str) {
     out.push('\n');
 }
 
-fn push_comment(out: &mut String, text: &str) {
+pub(super) fn push_comment(out: &mut String, text: &str) {
     out.push(':');
     if !text.is_empty() {
         out.push(' ');
@@ -209,7 +162,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-fn single_line(field: &'static str, value: String) -> Result<String, InvalidField> {
+pub(super) fn single_line(field: &'static str, value: String) -> Result<String, InvalidField> {
     match value.find(['\r', '\n', '\0']) {
         None => Ok(value),
         Some(at) => Err(InvalidField {
@@ -246,204 +199,6 @@ impl fmt::Display for InvalidField {
 }
 
 impl std::error::Error for InvalidField {}
-
-/// The keep-alive policy of an [`EventStream`]: a comment sent after `interval` without
-/// events.
-#[derive(Debug, Clone)]
-pub struct KeepAlive {
-    interval: Duration,
-    comment: Bytes,
-}
-
-impl KeepAlive {
-    /// Every 15 seconds, an empty comment (`:\n\n`).
-    #[must_use]
-    pub fn new() -> Self {
-        Self {
-            interval: Duration::from_secs(15),
-            comment: Bytes::from_static(b":\n\n"),
-        }
-    }
-
-    /// Changes the interval.
-    ///
-    /// # Panics
-    /// When `interval` is zero.
-    #[must_use]
-    pub fn interval(mut self, interval: Duration) -> Self {
-        assert!(
-            !interval.is_zero(),
-            "the keep-alive interval must be more than zero"
-        );
-        self.interval = interval;
-        self
-    }
-
-    /// Changes the comment's text.
-    ///
-    /// # Errors
-    /// When `text` contains a line break or NUL.
-    pub fn text(mut self, text: impl Into<String>) -> Result<Self, InvalidField> {
-        let text = single_line("comment", text.into())?;
-        let mut out = String::with_capacity(text.len() + 3);
-        push_comment(&mut out, &text);
-        out.push('\n');
-        self.comment = Bytes::from(out);
-        Ok(self)
-    }
-}
-
-impl Default for KeepAlive {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// An item of an event stream: an [`Event`], a [`hub::Event`](crate::hub::Event), or a
-/// `Result` of one (an `Err` ends the response abruptly, and is logged).
-pub trait IntoEvent {
-    /// The event, or why the stream failed.
-    ///
-    /// # Errors
-    /// The stream's own error.
-    fn into_event(self) -> Result<Event, BoxError>;
-
-    /// The event's bytes on the wire. An item sent to many streams at once overrides this
-    /// to hand every stream one shared encoding instead of encoding it for each.
-    ///
-    /// # Errors
-    /// The stream's own error.
-    fn into_frame(self) -> Result<Bytes, BoxError>
-    where
-        Self: Sized,
-    {
-        self.into_event().map(|event| event.encode())
-    }
-}
-
-impl IntoEvent for Event {
-    fn into_event(self) -> Result<Event, BoxError> {
-        Ok(self)
-    }
-}
-
-impl<T: IntoEvent, E: Into<BoxError>> IntoEvent for Result<T, E> {
-    fn into_event(self) -> Result<Event, BoxError> {
-        self.map_err(Into::into)?.into_event()
-    }
-
-    fn into_frame(self) -> Result<Bytes, BoxError> {
-        self.map_err(Into::into)?.into_frame()
-    }
-}
-
-type EventItems = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
-
-/// A `text/event-stream` response made from a stream of events; return it from a handler.
-///
-/// Keep-alive is on (every 15 s) unless turned off with
-/// [`without_keep_alive`](Self::without_keep_alive).
-pub struct EventStream {
-    events: EventItems,
-    keep_alive: Option<KeepAlive>,
-}
-
-impl EventStream {
-    /// An event stream from any `Stream` of [`Event`]s or `Result<Event, E>`s.
-    pub fn new<S>(events: S) -> Self
-    where
-        S: Stream + Send + 'static,
-        S::Item: IntoEvent,
-    {
-        use futures_util::StreamExt;
-        Self {
-            events: Box::pin(events.map(IntoEvent::into_frame)),
-            keep_alive: Some(KeepAlive::new()),
-        }
-    }
-
-    /// Sets the keep-alive policy.
-    #[must_use]
-    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
-        self.keep_alive = Some(keep_alive);
-        self
-    }
-
-    /// Sends no keep-alive comments.
-    #[must_use]
-    pub fn without_keep_alive(mut self) -> Self {
-        self.keep_alive = None;
-        self
-    }
-
-    /// The response headers every event stream carries.
-    #[must_use]
-    pub fn headers() -> HeaderMap {
-        let mut headers = HeaderMap::with_capacity(3);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-        headers
-    }
-}
-
-impl fmt::Debug for EventStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStream")
-            .field("keep_alive", &self.keep_alive)
-            .finish_non_exhaustive()
-    }
-}
-
-impl IntoResponse for EventStream {
-    fn into_response(self) -> HttpResponse {
-        let frames = Frames {
-            timer: self
-                .keep_alive
-                .as_ref()
-                .map(|keep_alive| Box::pin(tokio::time::sleep(keep_alive.interval))),
-            keep_alive: self.keep_alive,
-            events: self.events,
-        };
-        HttpResponse {
-            status: StatusCode::OK,
-            headers: EventStream::headers(),
-            body: Body::try_from_stream(frames).end_on_shutdown(),
-        }
-    }
-}
-
-/// Encoded events, with keep-alive comments in the silences.
-struct Frames {
-    events: EventItems,
-    keep_alive: Option<KeepAlive>,
-    timer: Option<Pin<Box<Sleep>>>,
-}
-
-impl Stream for Frames {
-    type Item = Result<Bytes, BoxError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        match this.events.as_mut().poll_next(cx) {
-            Poll::Ready(Some(event)) => {
-                if let (Some(timer), Some(keep_alive)) = (&mut this.timer, &this.keep_alive) {
-                    timer.as_mut().reset(Instant::now() + keep_alive.interval);
-                }
-                return Poll::Ready(Some(event));
-            }
-            Poll::Ready(None) => return Poll::Ready(None),
-            Poll::Pending => {}
-        }
-        if let (Some(timer), Some(keep_alive)) = (&mut this.timer, &this.keep_alive)
-            && timer.as_mut().poll(cx).is_ready()
-        {
-            timer.as_mut().reset(Instant::now() + keep_alive.interval);
-            return Poll::Ready(Some(Ok(keep_alive.comment.clone())));
-        }
-        Poll::Pending
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -573,16 +328,9 @@ mod tests {
                 Event::data("x").comment(bad).unwrap_err().field(),
                 "comment"
             );
-            assert!(KeepAlive::new().text(bad).is_err());
         }
         let message = Event::data("x").id("1\n2").unwrap_err().to_string();
         assert_eq!(message, "server-sent event id must not contain '\\n'");
-    }
-
-    #[test]
-    fn keep_alive_text_is_a_comment_frame() {
-        assert_eq!(KeepAlive::new().comment, ":\n\n");
-        assert_eq!(KeepAlive::new().text("ping").unwrap().comment, ": ping\n\n");
     }
 
     #[cfg(feature = "json")]

@@ -1,0 +1,345 @@
+//! Event streams over HTTP/1.1 leave hyper once their response head is on the wire.
+//!
+//! hyper keeps an HTTP/1.1 connection's read buffer (8 KiB), write buffer (8 KiB) and
+//! dispatcher for as long as the connection lives. For a request answered in microseconds
+//! that is nothing; for an event stream open for hours, it is most of what the stream
+//! costs: four of the five pages a stream used to hold, for an event every few seconds.
+//!
+//! So a long-lived body (an [`EventStream`](crate::sse::EventStream)'s) is handed from
+//! hyper to the connection: on hyper's first poll the body gives itself to the connection's
+//! [`Handoff`] and stays pending; once hyper has flushed the head, the connection takes
+//! the socket back from hyper (`into_parts`), drops hyper's state, and [`Detached`] writes
+//! the rest of the body in the same chunked framing hyper would have used, one chunk per
+//! event, with the same backpressure (the next chunk is produced once the last is
+//! written) and the same watch on the client (a read that finds the end of the stream
+//! means it left; bytes it sends meanwhile are kept for later). When the body ends, the
+//! last chunk goes out and hyper serves the connection again from what the client sent.
+//!
+//! Only bodies that hyper would send chunked are handed off: an HTTP/1.1 request that is
+//! not `HEAD` or `CONNECT`, a status that has a body, and no `content-length` or
+//! `transfer-encoding` set by the handler (see `service::into_hyper`).
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::body::Body;
+use crate::error::BoxError;
+
+/// Where a connection's long-lived response body waits to be taken from hyper.
+#[derive(Debug, Default)]
+pub(crate) struct Handoff {
+    has_offer: AtomicBool,
+    offer: Mutex<Option<Body>>,
+    /// Whether hyper has nothing left to write: its last call on the socket was a flush
+    /// that completed (hyper flushes only once its own buffer is empty).
+    flushed: AtomicBool,
+}
+
+impl Handoff {
+    /// Gives the connection `body` to send by itself.
+    pub(crate) fn offer(&self, body: Body) {
+        *self.offer.lock().unwrap_or_else(PoisonError::into_inner) = Some(body);
+        self.has_offer.store(true, Ordering::Release);
+    }
+
+    /// The offered body, once hyper has written everything before it.
+    pub(super) fn take(&self) -> Option<Body> {
+        if !self.has_offer.load(Ordering::Acquire) || !self.flushed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.has_offer.store(false, Ordering::Release);
+        self.offer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// hyper wrote (`false`) or completed a flush (`true`).
+    pub(super) fn set_flushed(&self, flushed: bool) {
+        self.flushed.store(flushed, Ordering::Release);
+    }
+}
+
+/// How a detached response ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Ended {
+    /// The body ended and its last chunk was written: the connection may serve more
+    /// requests, starting with `received` (bytes the client sent meanwhile).
+    Complete { received: Bytes },
+    /// The client closed the connection.
+    ClientLeft,
+}
+
+/// The rest of a chunked response body, written by the connection itself.
+pub(super) struct Detached {
+    body: Body,
+    chunk: Option<Chunk>,
+    ending: bool,
+    /// What the client sent while the response was being written (a pipelined request):
+    /// read once, then the socket is not read again until hyper takes over.
+    received: Option<Bytes>,
+}
+
+impl Detached {
+    pub(super) fn new(body: Body) -> Self {
+        Self {
+            body,
+            chunk: None,
+            ending: false,
+            received: None,
+        }
+    }
+
+    /// Writes the body to `io` until it ends, fails (`Err`: the connection must be closed
+    /// without the last chunk, so that the client sees a truncated body) or the client
+    /// leaves.
+    pub(super) fn poll_send<IO>(
+        &mut self,
+        io: &mut IO,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Ended, BoxError>>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        loop {
+            if let Some(chunk) = &mut self.chunk {
+                match chunk.poll_write(io, cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
+                    Poll::Pending => return self.poll_client(io, cx),
+                }
+                // A TLS stream may keep the record until flushed (TCP's flush does nothing).
+                match Pin::new(&mut *io).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => self.chunk = None,
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
+                    Poll::Pending => return self.poll_client(io, cx),
+                }
+                if self.ending {
+                    let received = self.received.take().unwrap_or_default();
+                    return Poll::Ready(Ok(Ended::Complete { received }));
+                }
+            }
+            match Pin::new(&mut self.body).poll_next(cx) {
+                Poll::Ready(Some(Ok(data))) => self.chunk = Some(Chunk::data(data)),
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),
+                Poll::Ready(None) => {
+                    self.chunk = Some(Chunk::last());
+                    self.ending = true;
+                }
+                Poll::Pending => return self.poll_client(io, cx),
+            }
+        }
+    }
+
+    /// Watches the client while the body has nothing to write: the end of its stream
+    /// means it left.
+    fn poll_client<IO>(
+        &mut self,
+        io: &mut IO,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Ended, BoxError>>
+    where
+        IO: AsyncRead + Unpin,
+    {
+        if self.received.is_some() {
+            return Poll::Pending;
+        }
+        let mut buffer = [0u8; 512];
+        let mut read = ReadBuf::new(&mut buffer);
+        match Pin::new(io).poll_read(cx, &mut read) {
+            Poll::Ready(Ok(())) if read.filled().is_empty() => Poll::Ready(Ok(Ended::ClientLeft)),
+            Poll::Ready(Ok(())) => {
+                self.received = Some(Bytes::copy_from_slice(read.filled()));
+                Poll::Pending
+            }
+            Poll::Ready(Err(error)) => {
+                tracing::debug!(%error, "reading from the client of a detached stream failed");
+                Poll::Ready(Ok(Ended::ClientLeft))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// One chunk in the chunked transfer coding: `<size in hex>\r\n<data>\r\n`, or the last
+/// chunk `0\r\n\r\n`.
+struct Chunk {
+    head: [u8; 18],
+    head_len: u8,
+    data: Bytes,
+    tail: &'static [u8],
+    /// Bytes of head, data and tail already written.
+    written: usize,
+}
+
+impl Chunk {
+    fn data(data: Bytes) -> Self {
+        let mut head = [0u8; 18];
+        let mut digits = 0;
+        let mut rest = data.len();
+        loop {
+            digits += 1;
+            rest >>= 4;
+            if rest == 0 {
+                break;
+            }
+        }
+        for (at, shift) in (0..digits).rev().enumerate() {
+            head[at] = b"0123456789ABCDEF"[(data.len() >> (4 * shift)) & 0xF];
+        }
+        head[digits..digits + 2].copy_from_slice(b"\r\n");
+        Self {
+            head,
+            head_len: (digits + 2) as u8,
+            data,
+            tail: b"\r\n",
+            written: 0,
+        }
+    }
+
+    fn last() -> Self {
+        Self {
+            head: [0; 18],
+            head_len: 0,
+            data: Bytes::new(),
+            tail: b"0\r\n\r\n",
+            written: 0,
+        }
+    }
+
+    fn parts(&self) -> [&[u8]; 3] {
+        [
+            &self.head[..usize::from(self.head_len)],
+            &self.data,
+            self.tail,
+        ]
+    }
+
+    fn poll_write<IO: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut IO,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            let mut skip = self.written;
+            let mut slices = [io::IoSlice::new(&[]); 3];
+            let mut count = 0;
+            for part in self.parts() {
+                if skip >= part.len() {
+                    skip -= part.len();
+                    continue;
+                }
+                slices[count] = io::IoSlice::new(&part[skip..]);
+                skip = 0;
+                count += 1;
+            }
+            if count == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            let written = ready!(Pin::new(&mut *io).poll_write_vectored(cx, &slices[..count]))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.written += written;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::stream;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn chunk_text(data: &'static str) -> String {
+        let chunk = Chunk::data(Bytes::from_static(data.as_bytes()));
+        chunk.parts().concat().iter().map(|&b| b as char).collect()
+    }
+
+    #[test]
+    fn chunks_are_framed_as_hyper_frames_them() {
+        assert_eq!(chunk_text("hello"), "5\r\nhello\r\n");
+        let long = "x".repeat(0x1A2B);
+        let text: String = Chunk::data(Bytes::from(long.clone()))
+            .parts()
+            .concat()
+            .iter()
+            .map(|&b| b as char)
+            .collect();
+        assert_eq!(text, format!("1A2B\r\n{long}\r\n"));
+        assert_eq!(Chunk::last().parts().concat(), b"0\r\n\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_detached_body_is_written_chunk_by_chunk_then_ended() {
+        let (mut server, mut client) = tokio::io::duplex(7); // forces partial writes
+        let body = Body::from_stream(stream::iter(["data: one\n\n", "data: two\n\n"]));
+        let mut detached = Detached::new(body);
+        let sending = tokio::spawn(async move {
+            std::future::poll_fn(|cx| detached.poll_send(&mut server, cx)).await
+        });
+        let mut received = Vec::new();
+        while !received.ends_with(b"0\r\n\r\n") {
+            let mut buffer = [0u8; 64];
+            let n = client.read(&mut buffer).await.unwrap();
+            received.extend_from_slice(&buffer[..n]);
+        }
+        assert_eq!(
+            String::from_utf8(received).unwrap(),
+            "B\r\ndata: one\n\n\r\nB\r\ndata: two\n\n\r\n0\r\n\r\n"
+        );
+        assert_eq!(
+            sending.await.unwrap().unwrap(),
+            Ended::Complete {
+                received: Bytes::new()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn what_the_client_sends_meanwhile_is_kept_and_its_leaving_is_noticed() {
+        let (mut server, mut client) = tokio::io::duplex(1024);
+        let (ticks, events) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
+        let body = Body::from_stream(tokio_stream_from(events));
+        let mut detached = Detached::new(body);
+        let sending = tokio::spawn(async move {
+            std::future::poll_fn(|cx| detached.poll_send(&mut server, cx)).await
+        });
+        client
+            .write_all(b"GET /next HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
+        ticks.send("tick").unwrap();
+        let mut buffer = [0u8; 64];
+        let n = client.read(&mut buffer).await.unwrap();
+        assert_eq!(&buffer[..n], b"4\r\ntick\r\n");
+        drop(ticks);
+        let n = client.read(&mut buffer).await.unwrap();
+        assert_eq!(&buffer[..n], b"0\r\n\r\n");
+        assert_eq!(
+            sending.await.unwrap().unwrap(),
+            Ended::Complete {
+                received: Bytes::from_static(b"GET /next HTTP/1.1\r\n\r\n")
+            }
+        );
+
+        let (mut server, client) = tokio::io::duplex(1024);
+        let mut detached = Detached::new(Body::from_stream(stream::pending::<Bytes>()));
+        drop(client);
+        let ended = std::future::poll_fn(|cx| detached.poll_send(&mut server, cx)).await;
+        assert_eq!(ended.unwrap(), Ended::ClientLeft);
+    }
+
+    fn tokio_stream_from(
+        mut receiver: tokio::sync::mpsc::UnboundedReceiver<&'static str>,
+    ) -> impl Stream<Item = &'static str> {
+        stream::poll_fn(move |cx| receiver.poll_recv(cx))
+    }
+}
