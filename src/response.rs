@@ -31,7 +31,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
 use crate::body::Body;
@@ -472,6 +472,31 @@ impl HeaderPart for Bytes {
     fn into_header_value(self) -> Option<HeaderValue> {
         HeaderValue::from_maybe_shared(self).ok()
     }
+}
+
+/// Whether a request is a `HEAD`, and where it is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// Not a `HEAD` request.
+    No,
+    /// Answered by the application's core: the `GET` answer's headers, no body.
+    Here,
+    /// Answered by the outermost tower layer's future ([`answer_head`]), so that the layers
+    /// see the response `GET` would get (a compression layer then says `content-encoding`
+    /// for `HEAD` as for `GET`); the response is left as the handler made it.
+    Outside,
+}
+
+/// The answer to `HEAD`: the `GET` answer's headers, including the length its body would
+/// have had, and no body.
+pub(crate) fn answer_head(headers: &mut HeaderMap, body: &mut Body) {
+    if let Some(length) = body.exact_len()
+        && length > 0
+        && !headers.contains_key(CONTENT_LENGTH)
+    {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    *body = Body::empty();
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONNECTION, CONTENT_LENGTH, HeaderValue, TRANSFER_ENCODING};
+use http::header::{ALLOW, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{Method, Request, Response, StatusCode, Version};
 use tokio_util::sync::CancellationToken;
 
@@ -48,7 +48,7 @@ use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
 use crate::middleware::{Middleware, Next};
 use crate::request::{BodyPace, HttpRequest};
-use crate::response::HttpResponse;
+use crate::response::{Head, HttpResponse, answer_head};
 use crate::router::{HttpRouter, Resolution};
 use crate::server::InFlight;
 use crate::tower::{LayerFn, LayeredFuture, Layers, request_body};
@@ -506,31 +506,6 @@ impl AppFuture {
             in_flight,
         ))
     }
-}
-
-/// Whether a request is a `HEAD`, and where it is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Head {
-    /// Not a `HEAD` request.
-    No,
-    /// Answered here: the `GET` answer's headers, no body.
-    Here,
-    /// Answered by the outermost tower layer's future ([`answer_head`]), so that the layers
-    /// see the response `GET` would get (a compression layer then says `content-encoding`
-    /// for `HEAD` as for `GET`); the response is left as the handler made it.
-    Outside,
-}
-
-/// The answer to `HEAD`: the `GET` answer's headers, including the length its body would
-/// have had, and no body.
-pub(crate) fn answer_head(headers: &mut http::HeaderMap, body: &mut Body) {
-    if let Some(length) = body.exact_len()
-        && length > 0
-        && !headers.contains_key(CONTENT_LENGTH)
-    {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
-    }
-    *body = Body::empty();
 }
 
 /// Whether hyper would send a streamed answer to this request chunked, so that the

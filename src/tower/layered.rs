@@ -15,9 +15,9 @@ use super::{BoxedFuture, BoxedService, Inner, Normalize, into_response, request_
 use crate::body::Body;
 use crate::error::BoxError;
 use crate::request::{BodyPace, RequestBody};
-use crate::response::HttpResponse;
+use crate::response::{HttpResponse, answer_head};
 use crate::server::InFlight;
-use crate::service::{AppService, answer_head, answered_chunked, sent_chunked};
+use crate::service::{AppService, answered_chunked, sent_chunked};
 
 /// A layer given to `app.layer`, waiting for the service it will wrap.
 pub(crate) type LayerFn = Box<dyn FnOnce(Inner) -> BoxedService + Send + Sync>;
