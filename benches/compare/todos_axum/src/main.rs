@@ -140,6 +140,9 @@ async fn visits(jar: SignedCookieJar) -> (SignedCookieJar, String) {
         .and_then(|cookie| cookie.value().parse().ok())
         .unwrap_or(0);
     let count = (seen + 1).to_string();
+    // The browser's default `SameSite=Lax` lets the cookie go along from another origin of
+    // the same site (localhost:3000 to localhost:9013); an app on another site needs
+    // `.same_site(SameSite::None).secure(true)`, over HTTPS.
     let cookie = Cookie::build(("visits", count.clone()))
         .path("/")
         .http_only(true);
