@@ -104,22 +104,33 @@ pub(crate) enum TooSlow {
 /// Watches a body's pace. No timer is made, and the clock is not read, while data is there
 /// whenever the handler asks: only the handler's waits are timed. One timer serves both
 /// limits, set for whichever would be broken first.
+///
+/// It rides in every request (inside `HttpRequest`, moved several times per request), so
+/// what only a waiting handler needs is boxed, made at its first wait.
 #[derive(Default)]
 pub(crate) struct PaceWatch {
     pace: BodyPace,
-    timer: Option<Pin<Box<Sleep>>>,
+    received: u64,
+    wait: Option<Pin<Box<Wait>>>,
     /// Data came since the timer was set: it must be set again.
     progressed: bool,
-    /// When the current wait for data began.
-    waiting_since: Option<Instant>,
-    /// The handler's earlier waits, in all.
-    waited: Duration,
-    received: u64,
-    /// Which limit the timer is for.
-    armed_for: Option<TooSlow>,
     /// Whether this watch holds the request to a pace, even one with no limits (a
     /// handler's `None`), over any body inside it.
     governs: bool,
+}
+
+pin_project_lite::pin_project! {
+    /// The timing of the handler's waits for data.
+    struct Wait {
+        #[pin]
+        timer: Sleep,
+        // When the current wait for data began.
+        waiting_since: Option<Instant>,
+        // The handler's earlier waits, in all.
+        waited: Duration,
+        // Which limit the timer is for.
+        armed_for: Option<TooSlow>,
+    }
 }
 
 impl PaceWatch {
@@ -158,8 +169,11 @@ impl PaceWatch {
     pub(crate) fn received(&mut self, bytes: usize) {
         self.received += bytes as u64;
         self.progressed = true;
-        if let Some(since) = self.waiting_since.take() {
-            self.waited += since.elapsed();
+        if let Some(wait) = &mut self.wait {
+            let wait = wait.as_mut().project();
+            if let Some(since) = wait.waiting_since.take() {
+                *wait.waited += since.elapsed();
+            }
         }
     }
 
@@ -171,32 +185,49 @@ impl PaceWatch {
         if WATCHED_FROM_OUTSIDE.get() {
             return None;
         }
-        if self.timer.is_none() || self.progressed {
+        if self.wait.is_none() || self.progressed {
             self.progressed = false;
             let now = Instant::now();
-            let since = *self.waiting_since.get_or_insert(now);
-            let (deadline, reason) = self.deadline(since)?;
-            self.armed_for = Some(reason);
-            match &mut self.timer {
-                Some(timer) => timer.as_mut().reset(deadline),
-                None => self.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            let (since, waited) = match &mut self.wait {
+                Some(wait) => {
+                    let wait = wait.as_mut().project();
+                    (*wait.waiting_since.get_or_insert(now), *wait.waited)
+                }
+                None => (now, Duration::ZERO),
+            };
+            let (deadline, reason) = self.deadline(since, waited)?;
+            match &mut self.wait {
+                Some(wait) => {
+                    let wait = wait.as_mut().project();
+                    wait.timer.reset(deadline);
+                    *wait.armed_for = Some(reason);
+                }
+                None => {
+                    self.wait = Some(Box::pin(Wait {
+                        timer: tokio::time::sleep_until(deadline),
+                        waiting_since: Some(since),
+                        waited,
+                        armed_for: Some(reason),
+                    }));
+                }
             }
         }
-        let timer = self.timer.as_mut()?;
-        if timer.as_mut().poll(cx).is_pending() {
+        let wait = self.wait.as_mut()?.as_mut().project();
+        if wait.timer.poll(cx).is_pending() {
             return None;
         }
-        self.armed_for
+        *wait.armed_for
     }
 
-    /// When a wait that began at `since` breaks a limit first, and which.
-    fn deadline(&self, since: Instant) -> Option<(Instant, TooSlow)> {
+    /// When a wait that began at `since`, after earlier waits of `waited` in all, breaks a
+    /// limit first, and which.
+    fn deadline(&self, since: Instant, waited: Duration) -> Option<(Instant, TooSlow)> {
         let stall = self
             .pace
             .read_timeout
             .map(|timeout| (since + timeout, TooSlow::Stalled(timeout)));
         let rate = self.pace.min_rate.map(|rate| {
-            let left = rate.allowed_wait(self.received).saturating_sub(self.waited);
+            let left = rate.allowed_wait(self.received).saturating_sub(waited);
             (since + left, TooSlow::BelowRate(rate))
         });
         match (stall, rate) {
@@ -222,7 +253,7 @@ mod tests {
     fn a_new_wait_is_bounded_by_the_grace_period_when_it_is_the_shorter() {
         let watch = watch(30, Some((240, 5)));
         let now = Instant::now();
-        let (deadline, reason) = watch.deadline(now).unwrap();
+        let (deadline, reason) = watch.deadline(now, Duration::ZERO).unwrap();
         assert_eq!(deadline, now + Duration::from_secs(5));
         assert!(matches!(reason, TooSlow::BelowRate(_)));
     }
@@ -231,14 +262,14 @@ mod tests {
     fn received_bytes_earn_waiting_time_up_to_the_read_timeout() {
         let mut watch = watch(30, Some((100, 5)));
         watch.received = 1_000; // 10 s at 100 B/s
-        watch.waited = Duration::from_secs(4);
+        let waited = Duration::from_secs(4);
         let now = Instant::now();
-        let (deadline, reason) = watch.deadline(now).unwrap();
+        let (deadline, reason) = watch.deadline(now, waited).unwrap();
         assert_eq!(deadline, now + Duration::from_secs(6));
         assert!(matches!(reason, TooSlow::BelowRate(_)));
 
         watch.received = 100_000; // 1,000 s earned: the read timeout comes first
-        let (deadline, reason) = watch.deadline(now).unwrap();
+        let (deadline, reason) = watch.deadline(now, waited).unwrap();
         assert_eq!(deadline, now + Duration::from_secs(30));
         assert!(matches!(reason, TooSlow::Stalled(_)));
     }
@@ -247,15 +278,15 @@ mod tests {
     fn a_body_already_below_the_rate_has_no_time_left() {
         let mut watch = watch(30, Some((240, 5)));
         watch.received = 10;
-        watch.waited = Duration::from_secs(9);
         let now = Instant::now();
-        assert_eq!(watch.deadline(now).unwrap().0, now);
+        let (deadline, _) = watch.deadline(now, Duration::from_secs(9)).unwrap();
+        assert_eq!(deadline, now);
     }
 
     #[test]
     fn without_either_limit_there_is_no_deadline() {
         let watch = PaceWatch::new(BodyPace::default());
-        assert!(watch.deadline(Instant::now()).is_none());
+        assert!(watch.deadline(Instant::now(), Duration::ZERO).is_none());
     }
 
     /// A layer's `RequestBody` wrapped by another layer (tower-http's `Limited`) is polled
@@ -267,7 +298,13 @@ mod tests {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let mut inner = watch(1, None);
         // Waiting for 2 s already: past its 1 s timeout.
-        inner.waiting_since = Some(Instant::now() - Duration::from_secs(2));
+        let now = Instant::now();
+        inner.wait = Some(Box::pin(Wait {
+            timer: tokio::time::sleep_until(now - Duration::from_secs(1)),
+            waiting_since: Some(now - Duration::from_secs(2)),
+            waited: Duration::ZERO,
+            armed_for: Some(TooSlow::Stalled(Duration::from_secs(1))),
+        }));
         let handler_turned_it_off = PaceWatch::new(BodyPace::default());
         assert!(
             handler_turned_it_off
