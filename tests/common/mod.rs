@@ -143,5 +143,31 @@ impl Drop for DropGuard {
     }
 }
 
+/// Asks `server` for `/firehose` (an endless body whose stream holds a [`DropGuard`]) over a
+/// raw HTTP/1.1 connection and never reads it; asserts the stream is dropped between 500 ms
+/// (the write-stall timeout these tests set; filling the socket buffers takes a moment, then
+/// 500 to 750 ms of stall) and 5 s after the request, and returns the connection.
+pub async fn request_firehose_and_never_read(
+    server: &TestServer,
+    was_dropped: oneshot::Receiver<Instant>,
+) -> TcpStream {
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"GET /firehose HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let dropped_at = tokio::time::timeout(Duration::from_secs(10), was_dropped)
+        .await
+        .expect("the stream was not dropped within 10 s")
+        .unwrap();
+    let elapsed = dropped_at - started;
+    assert!(
+        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(5),
+        "dropped after {elapsed:?}"
+    );
+    socket
+}
+
 pub mod external;
 pub mod sse_client;
