@@ -237,7 +237,7 @@ impl AppService {
         } else {
             Head::No
         };
-        let chunked = answered_chunked(&parts.method, parts.version, &body);
+        let chunked = answered_chunked(&parts.method, parts.version, &parts.headers, &body);
         // An INFO span, so that errors logged inside a handler carry the method and path with
         // the usual subscriber settings; with no subscriber it costs one relaxed load. Not
         // made at all unless a subscriber wants it: with `tracing`'s `log` feature on (axum's
@@ -510,16 +510,30 @@ impl AppFuture {
 
 /// Whether hyper would send a streamed answer to this request chunked, so that the
 /// connection may send it itself (see `server::handoff`): HTTP/1.1, a body to send (not
-/// `HEAD`), and not after a request body, which hyper may still be reading from the socket.
+/// `HEAD`), not after a request body, which hyper may still be reading from the socket,
+/// and not to a client that asked to close the connection after the response (the
+/// connection serves more requests after a detached body; hyper closes after its own).
 pub(crate) fn answered_chunked<B: http_body::Body>(
     method: &Method,
     version: Version,
+    headers: &http::HeaderMap,
     request_body: &B,
 ) -> bool {
     version == Version::HTTP_11
         && *method != Method::HEAD
         && *method != Method::CONNECT
         && request_body.is_end_stream()
+        && !asks_to_close(headers)
+}
+
+/// Whether a request's `Connection` header has the `close` option (RFC 9112, 9.6).
+fn asks_to_close(headers: &http::HeaderMap) -> bool {
+    headers.get_all(CONNECTION).iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|&byte| byte == b',')
+            .any(|option| option.trim_ascii().eq_ignore_ascii_case(b"close"))
+    })
 }
 
 /// Whether hyper sends a streamed body with these status and headers chunked, and keeps the

@@ -64,12 +64,18 @@ impl<I> Sniffed<I> {
         }
     }
 
-    /// Puts `read` and then `received` in front of what is read next.
+    /// Puts `read` and then `received` in front of what is read next, which may still
+    /// begin with bytes put back earlier: hyper reads at most its buffer's room at once,
+    /// so a long pipeline put back after one detached response may be read in part when
+    /// the next one detaches. Those bytes come after `read` and `received` (both were
+    /// read from the front of them).
     pub(super) fn rewind(&mut self, read: Bytes, received: Bytes) {
-        self.rewound = match (read.is_empty(), received.is_empty()) {
-            (_, true) => read,
-            (true, false) => received,
-            (false, false) => [read, received].concat().into(),
+        let rest = std::mem::take(&mut self.rewound);
+        self.rewound = match (read.is_empty(), received.is_empty(), rest.is_empty()) {
+            (_, true, true) => read,
+            (true, false, true) => received,
+            (true, true, false) => rest,
+            _ => [read, received, rest].concat().into(),
         };
     }
 }
@@ -169,5 +175,22 @@ mod tests {
             text.extend_from_slice(&buffer[..n]);
         }
         assert_eq!(text, b"read ahead, received and the socket");
+    }
+
+    /// A second detached response may begin while bytes put back after the first are
+    /// still unread: they must follow what the second put back, not be lost.
+    #[tokio::test]
+    async fn bytes_put_back_twice_keep_their_order() {
+        let (mut client, server) = tokio::io::duplex(1024);
+        client.write_all(b" socket").await.unwrap();
+        let mut sniffed = Sniffed::new(Prefix::EMPTY, server);
+        sniffed.rewind(Bytes::from_static(b"abcdef"), Bytes::from_static(b"ghij"));
+        let mut buffer = [0u8; 3];
+        sniffed.read_exact(&mut buffer).await.unwrap(); // hyper read "abc"
+        sniffed.read_exact(&mut buffer[..2]).await.unwrap(); // the stream received "de"
+        sniffed.rewind(Bytes::from_static(b"c"), Bytes::from_static(b"de"));
+        let mut text = vec![0u8; b"cdefghij socket".len()];
+        sniffed.read_exact(&mut text).await.unwrap();
+        assert_eq!(text, b"cdefghij socket");
     }
 }

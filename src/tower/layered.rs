@@ -69,7 +69,12 @@ impl Layers {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let chunked = answered_chunked(request.method(), request.version(), request.body());
+        let chunked = answered_chunked(
+            request.method(),
+            request.version(),
+            request.headers(),
+            request.body(),
+        );
         // A clone per request, so that each waits for readiness on its own (as tower wants).
         let mut service = self.service.clone();
         // A layer may read the body before the application does (to check a signature,
