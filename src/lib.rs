@@ -60,6 +60,7 @@ pub mod app;
 pub mod body;
 #[cfg(feature = "cookies")]
 pub mod cookies;
+mod detachable;
 pub mod error;
 pub mod handler;
 pub mod hub;

@@ -38,12 +38,13 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
-use http::{Method, Request, Response, StatusCode, Version};
+use http::header::{ALLOW, CONTENT_LENGTH};
+use http::{Method, Request, Response, StatusCode};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Limits;
 use crate::body::Body;
+pub(crate) use crate::detachable::{answered_chunked, sent_chunked};
 use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
 use crate::middleware::{Middleware, Next};
@@ -506,45 +507,6 @@ impl AppFuture {
             in_flight,
         ))
     }
-}
-
-/// Whether hyper would send a streamed answer to this request chunked, so that the
-/// connection may send it itself (see `server::handoff`): HTTP/1.1, a body to send (not
-/// `HEAD`), not after a request body, which hyper may still be reading from the socket,
-/// and not to a client that asked to close the connection after the response (the
-/// connection serves more requests after a detached body; hyper closes after its own).
-pub(crate) fn answered_chunked<B: http_body::Body>(
-    method: &Method,
-    version: Version,
-    headers: &http::HeaderMap,
-    request_body: &B,
-) -> bool {
-    version == Version::HTTP_11
-        && *method != Method::HEAD
-        && *method != Method::CONNECT
-        && request_body.is_end_stream()
-        && !asks_to_close(headers)
-}
-
-/// Whether a request's `Connection` header has the `close` option (RFC 9112, 9.6).
-fn asks_to_close(headers: &http::HeaderMap) -> bool {
-    headers.get_all(CONNECTION).iter().any(|value| {
-        value
-            .as_bytes()
-            .split(|&byte| byte == b',')
-            .any(|option| option.trim_ascii().eq_ignore_ascii_case(b"close"))
-    })
-}
-
-/// Whether hyper sends a streamed body with these status and headers chunked, and keeps the
-/// connection open after it.
-pub(crate) fn sent_chunked(status: StatusCode, headers: &http::HeaderMap) -> bool {
-    !status.is_informational()
-        && status != StatusCode::NO_CONTENT
-        && status != StatusCode::NOT_MODIFIED
-        && !headers.contains_key(CONTENT_LENGTH)
-        && !headers.contains_key(TRANSFER_ENCODING)
-        && !headers.contains_key(CONNECTION)
 }
 
 fn into_hyper(

@@ -1,0 +1,69 @@
+//! Which answers an HTTP/1.1 connection may send itself, away from hyper (see
+//! `server::handoff`): those hyper would send chunked and then keep the connection open
+//! after. Decided from the request (here, for the direct path and the tower layers alike)
+//! and from the response's status and headers.
+
+use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{Method, StatusCode, Version};
+
+/// Whether hyper would send a streamed answer to this request chunked, so that the
+/// connection may send it itself (see `server::handoff`): HTTP/1.1, a body to send (not
+/// `HEAD`), not after a request body, which hyper may still be reading from the socket,
+/// and not to a client that asked to close the connection after the response (the
+/// connection serves more requests after a detached body; hyper closes after its own).
+pub(crate) fn answered_chunked<B: http_body::Body>(
+    method: &Method,
+    version: Version,
+    headers: &http::HeaderMap,
+    request_body: &B,
+) -> bool {
+    version == Version::HTTP_11
+        && *method != Method::HEAD
+        && *method != Method::CONNECT
+        && request_body.is_end_stream()
+        && !asks_to_close(headers)
+}
+
+/// Whether a request's `Connection` header has the `close` option (RFC 9112, 9.6).
+fn asks_to_close(headers: &http::HeaderMap) -> bool {
+    headers.get_all(CONNECTION).iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|&byte| byte == b',')
+            .any(|option| option.trim_ascii().eq_ignore_ascii_case(b"close"))
+    })
+}
+
+/// Whether hyper sends a streamed body with these status and headers chunked, and keeps the
+/// connection open after it.
+pub(crate) fn sent_chunked(status: StatusCode, headers: &http::HeaderMap) -> bool {
+    !status.is_informational()
+        && status != StatusCode::NO_CONTENT
+        && status != StatusCode::NOT_MODIFIED
+        && !headers.contains_key(CONTENT_LENGTH)
+        && !headers.contains_key(TRANSFER_ENCODING)
+        && !headers.contains_key(CONNECTION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(connection: &[&'static str]) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        for value in connection {
+            headers.append(CONNECTION, http::HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn the_close_option_is_found_among_others_in_any_case() {
+        assert!(!asks_to_close(&headers(&[])));
+        assert!(!asks_to_close(&headers(&["keep-alive"])));
+        assert!(!asks_to_close(&headers(&["closed, upgrade"])));
+        assert!(asks_to_close(&headers(&["close"])));
+        assert!(asks_to_close(&headers(&["keep-alive, Close"])));
+        assert!(asks_to_close(&headers(&["te", " CLOSE "])));
+    }
+}
