@@ -9,8 +9,8 @@ use std::time::Duration;
 use bareasgi::sse::{Event, EventStream};
 use bareasgi::{Application, HttpRequest};
 use common::{TestServer, read_until_close};
-use futures_util::stream;
-use tokio::io::AsyncWriteExt;
+use futures_util::{StreamExt, stream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 fn app() -> Application {
@@ -22,6 +22,25 @@ fn app() -> Application {
     app.http_router
         .add(["GET"], "/once", |_req: HttpRequest| async {
             EventStream::new(stream::iter([Event::data("once")])).without_keep_alive()
+        });
+    app.http_router
+        .add(["GET"], "/fails", |_req: HttpRequest| async {
+            let events = stream::iter([Ok(Event::data("first")), Err("the feed broke")])
+                .chain(stream::pending());
+            EventStream::new(events).without_keep_alive()
+        });
+    app.http_router
+        .add(["GET"], "/panics", |_req: HttpRequest| async {
+            let events = stream::iter([0, 1]).map(|n| {
+                assert!(n == 0, "the feed panicked");
+                Event::data("first")
+            });
+            EventStream::new(events).without_keep_alive()
+        });
+    app.http_router
+        .add(["GET"], "/open", |_req: HttpRequest| async {
+            EventStream::new(stream::iter([Event::data("first")]).chain(stream::pending()))
+                .without_keep_alive()
         });
     app
 }
@@ -84,4 +103,78 @@ async fn a_long_pipeline_of_streams_is_answered_in_full_and_in_order() {
     assert_eq!(reply.matches("data: once").count(), count);
     assert!(!reply.contains(" 400 "), "no request garbled");
     assert!(reply.ends_with("Hello, World!"), "{reply:?}");
+}
+
+/// A stream that fails or panics after its first event must leave the client with a
+/// truncated body (the connection closed without the last chunk), never a clean end
+/// that would pass for a complete response; and the server goes on serving.
+#[tokio::test]
+async fn a_stream_that_fails_or_panics_midway_closes_without_the_last_chunk() {
+    let server = TestServer::start(app()).await;
+    for path in ["/fails", "/panics"] {
+        let mut socket = TcpStream::connect(server.addr).await.unwrap();
+        socket
+            .write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let reply = read_until_close(&mut socket, Duration::from_secs(5)).await;
+        assert!(
+            reply.contains("transfer-encoding: chunked"),
+            "{path}: {reply:?}"
+        );
+        assert!(reply.ends_with("data: first\n\n\r\n"), "{path}: {reply:?}");
+        assert!(!reply.contains("0\r\n\r\n"), "{path}: {reply:?}");
+    }
+    let reply = common::raw(
+        server.addr,
+        b"GET /hello HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(reply.ends_with("Hello, World!"), "{reply:?}");
+}
+
+/// A client that shuts down its sending side while a stream is open has left, as hyper
+/// takes it (no half-close): the connection is closed rather than held.
+#[tokio::test]
+async fn a_client_that_half_closes_during_a_stream_is_let_go() {
+    let server = TestServer::start(app()).await;
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"GET /open HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !received.ends_with(b"data: first\n\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0);
+        received.extend_from_slice(&buffer[..n]);
+    }
+    socket.shutdown().await.unwrap();
+    let rest = read_until_close(&mut socket, Duration::from_secs(5)).await;
+    assert_eq!(rest, "", "closed, with nothing more");
+    let closed = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer)).await;
+    assert!(matches!(closed, Ok(Ok(0) | Err(_))), "closed within 5 s");
+}
+
+/// Garbage a client sends while a stream is open is not buffered without bound and does
+/// not disturb the stream; it is answered `400` once the stream ends, and the socket is
+/// then closed.
+#[tokio::test]
+async fn garbage_sent_during_a_stream_is_answered_400_after_it() {
+    let server = TestServer::start(app()).await;
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"GET /once HTTP/1.1\r\nhost: x\r\n\r\n\x00\x01 not http at all\r\n\r\n")
+        .await
+        .unwrap();
+    let reply = read_until_close(&mut socket, Duration::from_secs(5)).await;
+    assert!(
+        reply.contains("C\r\ndata: once\n\n\r\n0\r\n\r\n"),
+        "{reply:?}"
+    );
+    assert!(reply.contains("HTTP/1.1 400 "), "{reply:?}");
 }
