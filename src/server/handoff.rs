@@ -303,6 +303,21 @@ mod tests {
         );
     }
 
+    /// An empty chunk written as such would be `0\r\n\r\n`, the last chunk: the client
+    /// would take the response for complete and the rest for a garbled next response.
+    #[tokio::test]
+    async fn an_empty_piece_of_the_stream_is_not_taken_for_the_last_chunk() {
+        let (mut server, mut client) = tokio::io::duplex(1024);
+        let body = Body::from_stream(stream::iter(["", "data: one\n\n", ""]));
+        let mut detached = Detached::new(body);
+        let ended = std::future::poll_fn(|cx| detached.poll_send(&mut server, cx)).await;
+        assert!(matches!(ended, Ok(Ended::Complete { .. })));
+        drop(server);
+        let mut received = String::new();
+        client.read_to_string(&mut received).await.unwrap();
+        assert_eq!(received, "B\r\ndata: one\n\n\r\n0\r\n\r\n");
+    }
+
     #[tokio::test]
     async fn what_the_client_sends_meanwhile_is_kept_and_its_leaving_is_noticed() {
         let (mut server, mut client) = tokio::io::duplex(1024);
