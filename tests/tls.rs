@@ -509,6 +509,47 @@ async fn an_event_stream_over_tls_and_http1_delivers_each_event_as_it_comes() {
     }
 }
 
+// A TLS client that reads nothing of an event stream sent by the connection itself
+// (HTTP/1.1, detached from hyper) must be cut at the write-stall timeout as over TCP.
+// TLS takes each chunk whole into its own buffer and only the flush finds the socket full:
+// the detached sender, waiting on that flush, used to write nothing more, so no write ever
+// found the socket full and the stream was held forever.
+#[tokio::test]
+async fn a_tls_client_that_reads_no_events_is_cut_at_the_write_stall_timeout() {
+    let cert = make_cert();
+    let (dropped, was_dropped) = tokio::sync::oneshot::channel();
+    let guard = Arc::new(Mutex::new(Some(dropped)));
+    let mut app = Application::new();
+    app.header_read_timeout(None)
+        .write_stall_timeout(Some(Duration::from_millis(500)));
+    app.http_router
+        .add(["GET"], "/firehose", move |_req: HttpRequest| {
+            let guard = common::DropGuard(guard.lock().unwrap().take());
+            async move {
+                let big = "x".repeat(64 * 1024);
+                EventStream::new(futures_util::stream::repeat_with(move || {
+                    let _held = &guard;
+                    Event::data(big.clone())
+                }))
+            }
+        });
+    let server = serve_cert(app, &cert).await;
+    let config = client_config(&[&cert.der], &[b"http/1.1"], tls13_and_12());
+    let mut stream = connect(&server, config, "localhost").await.unwrap();
+    stream
+        .write_all(b"GET /firehose HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    stream.flush().await.unwrap();
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), was_dropped)
+        .await
+        .expect("the stream was not dropped within 10 s")
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    drop(stream);
+}
+
 // Graceful shutdown over TLS: an open event stream ends at once (it is marked
 // end_on_shutdown) on both protocols, and serve returns long before the shutdown timeout.
 #[tokio::test]

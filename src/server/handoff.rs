@@ -81,6 +81,8 @@ pub(super) enum Ended {
 pub(super) struct Detached {
     body: Body,
     chunk: Option<Chunk>,
+    /// Chunks were written since the transport was last flushed.
+    unflushed: bool,
     ending: bool,
     /// What the client sent while the response was being written (a pipelined request):
     /// read once, then the socket is not read again until hyper takes over.
@@ -92,6 +94,7 @@ impl Detached {
         Self {
             body,
             chunk: None,
+            unflushed: false,
             ending: false,
             received: None,
         }
@@ -111,20 +114,23 @@ impl Detached {
         loop {
             if let Some(chunk) = &mut self.chunk {
                 match chunk.poll_write(io, cx) {
-                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Ok(())) => {
+                        self.chunk = None;
+                        self.unflushed = true;
+                    }
                     Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
                     Poll::Pending => return self.poll_client(io, cx),
                 }
-                // A TLS stream may keep the record until flushed (TCP's flush does nothing).
-                match Pin::new(&mut *io).poll_flush(cx) {
-                    Poll::Ready(Ok(())) => self.chunk = None,
-                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
-                    Poll::Pending => return self.poll_client(io, cx),
-                }
-                if self.ending {
-                    let received = self.received.take().unwrap_or_default();
-                    return Poll::Ready(Ok(Ended::Complete { received }));
-                }
+            }
+            if self.ending {
+                return match Pin::new(&mut *io).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => {
+                        let received = self.received.take().unwrap_or_default();
+                        Poll::Ready(Ok(Ended::Complete { received }))
+                    }
+                    Poll::Ready(Err(error)) => Poll::Ready(Err(error.into())),
+                    Poll::Pending => self.poll_client(io, cx),
+                };
             }
             match Pin::new(&mut self.body).poll_next(cx) {
                 Poll::Ready(Some(Ok(data))) => self.chunk = Some(Chunk::data(data)),
@@ -133,7 +139,21 @@ impl Detached {
                     self.chunk = Some(Chunk::last());
                     self.ending = true;
                 }
-                Poll::Pending => return self.poll_client(io, cx),
+                Poll::Pending => {
+                    // Nothing more to write for now: a TLS stream may keep the last records
+                    // until flushed (TCP's flush does nothing). Not after every chunk: a
+                    // flush that waits on a full socket would stop the writes, and with
+                    // them the watch on a client that reads nothing (only a write finds
+                    // the socket full; TLS takes a chunk whole into its bounded buffer).
+                    if self.unflushed {
+                        match Pin::new(&mut *io).poll_flush(cx) {
+                            Poll::Ready(Ok(())) => self.unflushed = false,
+                            Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
+                            Poll::Pending => {}
+                        }
+                    }
+                    return self.poll_client(io, cx);
+                }
             }
         }
     }
