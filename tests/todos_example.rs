@@ -103,6 +103,9 @@ async fn list_filters_by_done_and_limits() {
     assert_eq!(titles(open), ["a"]);
     let first_two: Vec<Todo> = client.get("/todos?limit=2").send().await.json().await;
     assert_eq!(titles(first_two), ["a", "b"]);
+    // An empty value is no filter, as an HTML form with an empty field sends it.
+    let unfiltered: Vec<Todo> = client.get("/todos?done=&limit=3").send().await.json().await;
+    assert_eq!(titles(unfiltered), ["a", "b", "c"]);
 }
 
 #[tokio::test]
