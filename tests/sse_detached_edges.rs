@@ -178,3 +178,58 @@ async fn garbage_sent_during_a_stream_is_answered_400_after_it() {
     );
     assert!(reply.contains("HTTP/1.1 400 "), "{reply:?}");
 }
+
+/// A graceful shutdown while a detached stream is open and the client has already sent its
+/// next request: the stream ends with its last chunk, the waiting request is not taken
+/// (no new requests during a shutdown), the connection closes and `serve` returns.
+#[tokio::test]
+async fn shutdown_with_a_request_waiting_behind_a_stream_closes_after_its_last_chunk() {
+    let mut app = app();
+    app.shutdown_timeout(Duration::from_secs(20));
+    let mut server = TestServer::start(app).await;
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"GET /open HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !received.ends_with(b"data: first\n\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0);
+        received.extend_from_slice(&buffer[..n]);
+    }
+    socket
+        .write_all(b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.trigger_stop();
+    let rest = read_until_close(&mut socket, Duration::from_secs(5)).await;
+    assert_eq!(rest, "0\r\n\r\n", "the last chunk, then the end");
+    tokio::time::timeout(Duration::from_secs(5), server.take_handle())
+        .await
+        .expect("serve returns once the stream ended")
+        .unwrap()
+        .unwrap();
+}
+
+/// Through a layer that leaves the body alone (CORS), the stream may detach too: a request
+/// with `Connection: close` must still close the connection after the stream.
+#[tokio::test]
+async fn through_a_header_layer_connection_close_closes_after_the_stream() {
+    let mut app = app();
+    app.layer(tower_http::cors::CorsLayer::permissive());
+    let server = TestServer::start(app).await;
+    let reply = common::raw(
+        server.addr,
+        b"GET /once HTTP/1.1\r\nhost: x\r\nConnection: Close\r\n\r\n\
+          GET /hello HTTP/1.1\r\nhost: x\r\n\r\n",
+    )
+    .await;
+    assert!(reply.ends_with("0\r\n\r\n"), "{reply:?}");
+    assert!(!reply.contains("Hello, World!"), "{reply:?}");
+}
