@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bareasgi::sse::{Event, EventStream, KeepAlive};
 use bareasgi::{Application, HttpRequest};
-use common::{DropGuard, TestServer, read_until_close, request_firehose_and_never_read};
+use common::{DropGuard, TestServer, read_to, read_until_close, request_firehose_and_never_read};
 use futures_util::{StreamExt, stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -33,19 +33,6 @@ fn app() -> Application {
         },
     );
     app
-}
-
-/// Reads from `socket` until `received` ends with `end`.
-async fn read_to(socket: &mut TcpStream, received: &mut Vec<u8>, end: &[u8]) {
-    let mut buffer = [0u8; 4096];
-    while !received.ends_with(end) {
-        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer))
-            .await
-            .expect("the server answers within 5 s")
-            .unwrap();
-        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(received));
-        received.extend_from_slice(&buffer[..n]);
-    }
 }
 
 const THREE_CHUNKED: &str =

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bareasgi::sse::{Event, EventStream};
 use bareasgi::{Application, HttpRequest};
-use common::{TestServer, read_until_close};
+use common::{TestServer, read_to, read_until_close};
 use futures_util::{StreamExt, stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -143,20 +143,11 @@ async fn a_client_that_half_closes_during_a_stream_is_let_go() {
         .write_all(b"GET /open HTTP/1.1\r\nhost: x\r\n\r\n")
         .await
         .unwrap();
-    let mut received = Vec::new();
-    let mut buffer = [0u8; 1024];
-    while !received.ends_with(b"data: first\n\n\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(n > 0);
-        received.extend_from_slice(&buffer[..n]);
-    }
+    read_to(&mut socket, &mut Vec::new(), b"data: first\n\n\r\n").await;
     socket.shutdown().await.unwrap();
     let rest = read_until_close(&mut socket, Duration::from_secs(5)).await;
     assert_eq!(rest, "", "closed, with nothing more");
-    let closed = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer)).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut [0u8; 16])).await;
     assert!(matches!(closed, Ok(Ok(0) | Err(_))), "closed within 5 s");
 }
 
@@ -192,16 +183,7 @@ async fn shutdown_with_a_request_waiting_behind_a_stream_closes_after_its_last_c
         .write_all(b"GET /open HTTP/1.1\r\nhost: x\r\n\r\n")
         .await
         .unwrap();
-    let mut received = Vec::new();
-    let mut buffer = [0u8; 1024];
-    while !received.ends_with(b"data: first\n\n\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(n > 0);
-        received.extend_from_slice(&buffer[..n]);
-    }
+    read_to(&mut socket, &mut Vec::new(), b"data: first\n\n\r\n").await;
     socket
         .write_all(b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\n")
         .await

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use bareasgi::sse::{Event, EventStream};
 use bareasgi::{Application, Body, HttpRequest};
 use bytes::Bytes;
-use common::{TestServer, request_firehose_and_never_read};
+use common::{TestServer, read_to, request_firehose_and_never_read};
 use futures_util::{StreamExt, stream};
 use http_body_util::BodyExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
@@ -52,24 +52,6 @@ fn events_chunked(data: &str) -> String {
         body.push_str(&format!("{:X}\r\n{event}\r\n", event.len()));
     }
     body + "0\r\n\r\n"
-}
-
-/// Reads from `socket` until `received` ends with `end`.
-async fn read_to(socket: &mut TcpStream, received: &mut Vec<u8>, end: &[u8]) {
-    let mut buffer = [0u8; 4096];
-    while !received.ends_with(end) {
-        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer))
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "no answer within 5 s: {}",
-                    String::from_utf8_lossy(received)
-                )
-            })
-            .unwrap();
-        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(received));
-        received.extend_from_slice(&buffer[..n]);
-    }
 }
 
 /// Asks for the event stream on a fresh connection and returns its head and body, then

@@ -123,6 +123,25 @@ pub async fn read_until_close(stream: &mut TcpStream, limit: Duration) -> String
     String::from_utf8_lossy(&received).into_owned()
 }
 
+/// Reads from `socket` until `received` ends with `end`, each read within 5 s; panics with
+/// what came so far when the server is silent or closes first.
+pub async fn read_to(socket: &mut TcpStream, received: &mut Vec<u8>, end: &[u8]) {
+    let mut buffer = [0u8; 4096];
+    while !received.ends_with(end) {
+        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no answer within 5 s: {}",
+                    String::from_utf8_lossy(received)
+                )
+            })
+            .unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(received));
+        received.extend_from_slice(&buffer[..n]);
+    }
+}
+
 /// The status code of the first response in a raw HTTP/1.1 reply.
 pub fn status_of(reply: &str) -> u16 {
     reply
