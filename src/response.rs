@@ -37,7 +37,9 @@ use http::{HeaderMap, StatusCode};
 use crate::body::Body;
 
 pub(crate) const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
-const OCTET_STREAM: &str = "application/octet-stream";
+// Header values as constants: `HeaderValue::from_static` made at run time checks every byte.
+const TEXT_PLAIN_VALUE: HeaderValue = HeaderValue::from_static(TEXT_PLAIN);
+const OCTET_STREAM_VALUE: HeaderValue = HeaderValue::from_static("application/octet-stream");
 
 /// A response: a status, headers and a body — bareASGI's `HttpResponse`.
 ///
@@ -83,7 +85,7 @@ impl HttpResponse {
     /// A response with `status` and a `text/plain` body.
     pub fn text(status: StatusCode, text: impl Into<Cow<'static, str>>) -> Self {
         let mut headers = header_map(1);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(TEXT_PLAIN));
+        headers.insert(CONTENT_TYPE, TEXT_PLAIN_VALUE);
         let body = match text.into() {
             Cow::Borrowed(text) => Body::from(text),
             Cow::Owned(text) => Body::from(text),
@@ -139,9 +141,9 @@ impl IntoResponse for () {
     }
 }
 
-fn with_content_type(content_type: &'static str, body: Body) -> HttpResponse {
+fn with_content_type(content_type: HeaderValue, body: Body) -> HttpResponse {
     let mut headers = header_map(1);
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CONTENT_TYPE, content_type);
     HttpResponse {
         status: StatusCode::OK,
         headers,
@@ -151,13 +153,13 @@ fn with_content_type(content_type: &'static str, body: Body) -> HttpResponse {
 
 impl IntoResponse for &'static str {
     fn into_response(self) -> HttpResponse {
-        with_content_type(TEXT_PLAIN, self.into())
+        with_content_type(TEXT_PLAIN_VALUE, self.into())
     }
 }
 
 impl IntoResponse for String {
     fn into_response(self) -> HttpResponse {
-        with_content_type(TEXT_PLAIN, self.into())
+        with_content_type(TEXT_PLAIN_VALUE, self.into())
     }
 }
 
@@ -172,19 +174,19 @@ impl IntoResponse for Cow<'static, str> {
 
 impl IntoResponse for Bytes {
     fn into_response(self) -> HttpResponse {
-        with_content_type(OCTET_STREAM, self.into())
+        with_content_type(OCTET_STREAM_VALUE, self.into())
     }
 }
 
 impl IntoResponse for Vec<u8> {
     fn into_response(self) -> HttpResponse {
-        with_content_type(OCTET_STREAM, self.into())
+        with_content_type(OCTET_STREAM_VALUE, self.into())
     }
 }
 
 impl IntoResponse for &'static [u8] {
     fn into_response(self) -> HttpResponse {
-        with_content_type(OCTET_STREAM, self.into())
+        with_content_type(OCTET_STREAM_VALUE, self.into())
     }
 }
 
@@ -424,18 +426,23 @@ fn well_known_name(name: &[u8]) -> Option<HeaderName> {
 }
 
 fn well_known_value(value: &str) -> Option<HeaderValue> {
-    Some(HeaderValue::from_static(match value {
-        "text/plain" => "text/plain",
-        "text/plain; charset=utf-8" => "text/plain; charset=utf-8",
-        "text/html" => "text/html",
-        "text/html; charset=utf-8" => "text/html; charset=utf-8",
-        "application/json" => "application/json",
-        "text/event-stream" => "text/event-stream",
-        "application/octet-stream" => "application/octet-stream",
-        "no-cache" => "no-cache",
-        "no-store" => "no-store",
+    // Each arm a constant: `HeaderValue::from_static` checks its bytes at run time unless
+    // the string is known at compile time, which a `match` over several is not.
+    const fn known(value: &'static str) -> HeaderValue {
+        HeaderValue::from_static(value)
+    }
+    Some(match value {
+        "text/plain" => const { known("text/plain") },
+        "text/plain; charset=utf-8" => const { known("text/plain; charset=utf-8") },
+        "text/html" => const { known("text/html") },
+        "text/html; charset=utf-8" => const { known("text/html; charset=utf-8") },
+        "application/json" => const { known("application/json") },
+        "text/event-stream" => const { known("text/event-stream") },
+        "application/octet-stream" => const { known("application/octet-stream") },
+        "no-cache" => const { known("no-cache") },
+        "no-store" => const { known("no-store") },
         _ => return None,
-    }))
+    })
 }
 
 impl HeaderPart for String {
