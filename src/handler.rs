@@ -22,6 +22,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, IntoResponse};
@@ -43,7 +44,32 @@ where
     R: IntoResponse,
 {
     fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse> {
-        let future = self(req);
-        Box::pin(async move { future.await.into_response() })
+        Box::pin(Responding { future: self(req) })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A handler's future, answering with its output made an [`HttpResponse`]. A struct of
+    /// one field rather than an `async` block: it is laid out as the handler's future is, so
+    /// that future (which holds the whole request) is copied once fewer on its way into the
+    /// box, on every request.
+    struct Responding<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F, R> Future for Responding<F>
+where
+    F: Future<Output = R>,
+    R: IntoResponse,
+{
+    type Output = HttpResponse;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<HttpResponse> {
+        self.project()
+            .future
+            .poll(cx)
+            .map(IntoResponse::into_response)
     }
 }

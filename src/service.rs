@@ -552,7 +552,12 @@ fn into_hyper(
     }
     let mut response = Response::new(body);
     *response.status_mut() = status;
-    *response.headers_mut() = headers;
+    let unused = std::mem::replace(response.headers_mut(), headers);
+    // The map `Response::new` made, empty: `HeaderMap::new` documents that it does not
+    // allocate, so there is nothing to free, and dropping it would still cost an
+    // out-of-line call (about 60 instructions on every request).
+    debug_assert_eq!(unused.capacity(), 0);
+    std::mem::forget(unused);
     response
 }
 #[cfg(test)]
