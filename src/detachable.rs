@@ -3,6 +3,7 @@
 //! after. Decided from the request (here, for the direct path and the tower layers alike)
 //! and from the response's status and headers.
 
+use http::HeaderValue;
 use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
 
@@ -11,27 +12,27 @@ use http::{Method, StatusCode, Version};
 /// `HEAD`), not after a request body, which hyper may still be reading from the socket,
 /// and not to a client that asked to close the connection after the response (the
 /// connection serves more requests after a detached body; hyper closes after its own).
+/// `close_requested`: whether a `Connection` header has the `close` option, which the
+/// HTTP/1.1 connection finds in the same pass over the headers as the `Host` check.
 pub(crate) fn answered_chunked<B: http_body::Body>(
     method: &Method,
     version: Version,
-    headers: &http::HeaderMap,
+    close_requested: bool,
     request_body: &B,
 ) -> bool {
     version == Version::HTTP_11
         && *method != Method::HEAD
         && *method != Method::CONNECT
         && request_body.is_end_stream()
-        && !asks_to_close(headers)
+        && !close_requested
 }
 
-/// Whether a request's `Connection` header has the `close` option (RFC 9112, 9.6).
-fn asks_to_close(headers: &http::HeaderMap) -> bool {
-    headers.get_all(CONNECTION).iter().any(|value| {
-        value
-            .as_bytes()
-            .split(|&byte| byte == b',')
-            .any(|option| option.trim_ascii().eq_ignore_ascii_case(b"close"))
-    })
+/// Whether a `Connection` header value has the `close` option (RFC 9112, 9.6).
+pub(crate) fn has_close_option(value: &HeaderValue) -> bool {
+    value
+        .as_bytes()
+        .split(|&byte| byte == b',')
+        .any(|option| option.trim_ascii().eq_ignore_ascii_case(b"close"))
 }
 
 /// Whether hyper sends a streamed body with these status and headers chunked, and keeps the
@@ -49,21 +50,19 @@ pub(crate) fn sent_chunked(status: StatusCode, headers: &http::HeaderMap) -> boo
 mod tests {
     use super::*;
 
-    fn headers(connection: &[&'static str]) -> http::HeaderMap {
-        let mut headers = http::HeaderMap::new();
-        for value in connection {
-            headers.append(CONNECTION, http::HeaderValue::from_static(value));
-        }
-        headers
+    fn asks_to_close(connection: &[&'static str]) -> bool {
+        connection
+            .iter()
+            .any(|value| has_close_option(&HeaderValue::from_static(value)))
     }
 
     #[test]
     fn the_close_option_is_found_among_others_in_any_case() {
-        assert!(!asks_to_close(&headers(&[])));
-        assert!(!asks_to_close(&headers(&["keep-alive"])));
-        assert!(!asks_to_close(&headers(&["closed, upgrade"])));
-        assert!(asks_to_close(&headers(&["close"])));
-        assert!(asks_to_close(&headers(&["keep-alive, Close"])));
-        assert!(asks_to_close(&headers(&["te", " CLOSE "])));
+        assert!(!asks_to_close(&[]));
+        assert!(!asks_to_close(&["keep-alive"]));
+        assert!(!asks_to_close(&["closed, upgrade"]));
+        assert!(asks_to_close(&["close"]));
+        assert!(asks_to_close(&["keep-alive, Close"]));
+        assert!(asks_to_close(&["te", " CLOSE "]));
     }
 }

@@ -481,6 +481,21 @@ impl HeaderPart for Bytes {
     }
 }
 
+/// The first value of `name` in a response's `headers`. A response has few headers, and a
+/// walk through them costs less than `HeaderMap`'s lookup, which hashes the name byte by
+/// byte; a map with many is looked up as usual.
+pub(crate) fn find_header<'a>(
+    headers: &'a HeaderMap,
+    name: &HeaderName,
+) -> Option<&'a HeaderValue> {
+    if headers.keys_len() > 16 {
+        return headers.get(name);
+    }
+    headers
+        .iter()
+        .find_map(|(key, value)| (key == name).then_some(value))
+}
+
 /// Whether a request is a `HEAD`, and where it is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Head {

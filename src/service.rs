@@ -238,7 +238,15 @@ impl AppService {
         } else {
             Head::No
         };
-        let chunked = answered_chunked(&parts.method, parts.version, &parts.headers, &body);
+        // Only an HTTP/1.1 connection's request (`in_flight`) may send its answer itself.
+        let chunked = in_flight.as_ref().is_some_and(|request| {
+            answered_chunked(
+                &parts.method,
+                parts.version,
+                request.close_requested(),
+                &body,
+            )
+        });
         // An INFO span, so that errors logged inside a handler carry the method and path with
         // the usual subscriber settings; with no subscriber it costs one relaxed load. Not
         // made at all unless a subscriber wants it: with `tracing`'s `log` feature on (axum's
@@ -530,7 +538,7 @@ fn into_hyper(
         Head::Outside => body.prepare_to_send(&shared.shutdown, in_flight, false),
         Head::No => {
             if let Some(length) = body.exact_len()
-                && let Some(declared) = headers.get(CONTENT_LENGTH)
+                && let Some(declared) = crate::response::find_header(&headers, &CONTENT_LENGTH)
                 && declared
                     .to_str()
                     .ok()

@@ -71,24 +71,38 @@ impl Activity {
 /// One open request of an HTTP/1.1 connection, from the service call until its response
 /// has been produced and, for a streamed body, sent to the end (the body holds it).
 #[derive(Debug)]
-pub(crate) struct InFlight(Arc<Activity>);
+pub(crate) struct InFlight {
+    activity: Arc<Activity>,
+    close_requested: bool,
+}
 
 impl InFlight {
-    pub(crate) fn start(activity: &Arc<Activity>) -> Self {
+    /// A request starts; `close_requested`: it asked to close the connection after its
+    /// response (`Connection: close`).
+    pub(crate) fn start(activity: &Arc<Activity>, close_requested: bool) -> Self {
         Activity::add(&activity.started, 1);
         Activity::add(&activity.open, 1);
-        Self(activity.clone())
+        Self {
+            activity: activity.clone(),
+            close_requested,
+        }
     }
 
     /// The connection's activity, whose handoff takes a body that sends itself.
     pub(crate) fn activity(&self) -> &Arc<Activity> {
-        &self.0
+        &self.activity
+    }
+
+    /// Whether the request asked to close the connection after its response: then its
+    /// answer is not sent away from hyper (see `detachable`).
+    pub(crate) fn close_requested(&self) -> bool {
+        self.close_requested
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        Activity::add(&self.0.open, -1);
+        Activity::add(&self.activity.open, -1);
     }
 }
 

@@ -4,22 +4,48 @@
 //! An absolute-form target (`GET http://example.com/ HTTP/1.1`, as sent to proxies) still
 //! needs a valid `Host`; its value is then ignored, as the RFC says, and the target's path
 //! is routed as usual. HTTP/1.0 requests may omit `Host` (it did not exist yet).
+//!
+//! The same pass over the headers finds whether the client asked to close the connection
+//! after the response (see `detachable`): one walk through a request's few headers costs
+//! less than two lookups, for which `HeaderMap` hashes each name byte by byte.
 
 use http::header::{CONNECTION, HOST, HeaderValue};
 use http::{HeaderMap, StatusCode, Version};
 
+use crate::detachable::has_close_option;
 use crate::response::HttpResponse;
 
-/// Why a request's `Host` is refused.
-pub(super) fn problem(version: Version, headers: &HeaderMap) -> Option<&'static str> {
-    let mut hosts = headers.get_all(HOST).iter();
-    let Some(host) = hosts.next() else {
-        return (version == Version::HTTP_11).then_some("missing Host header");
-    };
-    if hosts.next().is_some() {
-        return Some("more than one Host header");
+/// What an HTTP/1.1 connection checks in each request's headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Checked {
+    /// Why the request's `Host` is refused, if it is.
+    pub(super) problem: Option<&'static str>,
+    /// A `Connection` header has the `close` option.
+    pub(super) close_requested: bool,
+}
+
+/// Checks a request's `Host` and looks for `Connection: close`, in one pass.
+pub(super) fn check(version: Version, headers: &HeaderMap) -> Checked {
+    let mut host = None;
+    let mut hosts = 0;
+    let mut close_requested = false;
+    for (name, value) in headers {
+        if name == HOST {
+            host = Some(value);
+            hosts += 1;
+        } else if name == CONNECTION {
+            close_requested |= has_close_option(value);
+        }
     }
-    (!is_valid(host.as_bytes())).then_some("invalid Host header")
+    let problem = match host {
+        None => (version == Version::HTTP_11).then_some("missing Host header"),
+        Some(_) if hosts > 1 => Some("more than one Host header"),
+        Some(host) => (!is_valid(host.as_bytes())).then_some("invalid Host header"),
+    };
+    Checked {
+        problem,
+        close_requested,
+    }
 }
 
 /// The answer to a request refused for `problem`; the connection closes after it (a client
@@ -113,7 +139,7 @@ mod tests {
             b"my_host.local",
         ] {
             assert_eq!(
-                problem(Version::HTTP_11, &headers(&[host])),
+                check(Version::HTTP_11, &headers(&[host])).problem,
                 None,
                 "{:?}",
                 String::from_utf8_lossy(host)
@@ -136,7 +162,7 @@ mod tests {
             b"a\tb",
         ] {
             assert_eq!(
-                problem(Version::HTTP_11, &headers(&[host])),
+                check(Version::HTTP_11, &headers(&[host])).problem,
                 Some("invalid Host header"),
                 "{:?}",
                 String::from_utf8_lossy(host)
@@ -147,13 +173,25 @@ mod tests {
     #[test]
     fn a_missing_host_is_refused_on_http11_only_and_two_always() {
         assert_eq!(
-            problem(Version::HTTP_11, &HeaderMap::new()),
+            check(Version::HTTP_11, &HeaderMap::new()).problem,
             Some("missing Host header")
         );
-        assert_eq!(problem(Version::HTTP_10, &HeaderMap::new()), None);
+        assert_eq!(check(Version::HTTP_10, &HeaderMap::new()).problem, None);
         assert_eq!(
-            problem(Version::HTTP_10, &headers(&[b"a", b"a"])),
+            check(Version::HTTP_10, &headers(&[b"a", b"a"])).problem,
             Some("more than one Host header")
         );
+    }
+
+    #[test]
+    fn connection_close_is_found_beside_the_host() {
+        let mut map = headers(&[b"example.com"]);
+        assert!(!check(Version::HTTP_11, &map).close_requested);
+        map.append(CONNECTION, HeaderValue::from_static("keep-alive"));
+        assert!(!check(Version::HTTP_11, &map).close_requested);
+        map.append(CONNECTION, HeaderValue::from_static("Upgrade, close"));
+        let checked = check(Version::HTTP_11, &map);
+        assert!(checked.close_requested);
+        assert_eq!(checked.problem, None);
     }
 }

@@ -33,12 +33,13 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Http1Ser
     type Future = crate::ResponseFuture;
 
     fn call(&self, request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
-        if let Some(problem) = host::problem(request.version(), request.headers()) {
+        let checked = host::check(request.version(), request.headers());
+        if let Some(problem) = checked.problem {
             tracing::debug!(problem, "refused a request");
             return self.app.answer(host::bad_request(problem));
         }
-        self.app
-            .respond(request, Some(InFlight::start(&self.activity)))
+        let in_flight = InFlight::start(&self.activity, checked.close_requested);
+        self.app.respond(request, Some(in_flight))
     }
 }
 
