@@ -176,7 +176,7 @@ impl AppService {
     pub(crate) fn answer(&self, response: HttpResponse) -> ResponseFuture {
         ResponseFuture {
             kind: Kind::App(AppFuture {
-                state: State::Ready(Some(response)),
+                state: State::Ready(Box::new(response)),
                 timeout: None,
                 head: Head::No,
                 chunked: false,
@@ -270,7 +270,7 @@ impl AppService {
             // The synchronous part of a handler or middleware may panic too.
             match catch_unwind(AssertUnwindSafe(|| shared.start(req))) {
                 Ok(state) => state,
-                Err(panic) => State::Ready(Some(panicked(&*panic))),
+                Err(panic) => State::Ready(Box::new(panicked(&*panic))),
             }
         };
         let timeout = match (&state, shared.request_timeout) {
@@ -356,7 +356,8 @@ impl Handler for Dispatch {
     fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse> {
         match dispatch(&self.0, req) {
             State::Running(future) => future,
-            State::Ready(response) => Box::pin(std::future::ready(response.unwrap_or_default())),
+            State::Ready(response) => Box::pin(std::future::ready(*response)),
+            State::Done => unreachable!("dispatch answers or runs the handler"),
         }
     }
 }
@@ -404,7 +405,7 @@ fn dispatch(routes: &Routes, mut req: HttpRequest) -> State {
             HttpResponse::text(StatusCode::BAD_REQUEST, format!("Bad Request: {problem}"))
         }
     };
-    State::Ready(Some(response))
+    State::Ready(Box::new(response))
 }
 
 pub(crate) fn panicked(panic: &(dyn std::any::Any + Send)) -> HttpResponse {
@@ -413,11 +414,14 @@ pub(crate) fn panicked(panic: &(dyn std::any::Any + Send)) -> HttpResponse {
     HttpResponse::internal_server_error()
 }
 
-/// Where a request is: answered already (by the router, or by a panic), or waiting on the
-/// handler's future.
+/// Where a request is: answered already (by the router, or by a panic), waiting on the
+/// handler's future, or done.
 enum State {
-    Ready(Option<HttpResponse>),
+    /// Boxed, so that the state is as small as the common variant: every request's future
+    /// holds it and is moved a few times, while these answers (404, 405, a panic) are rarer.
+    Ready(Box<HttpResponse>),
     Running(BoxFuture<'static, HttpResponse>),
+    Done,
 }
 
 /// The future [`AppService`] returns for each request.
@@ -480,7 +484,11 @@ impl AppFuture {
         let this = self;
         let _entered = this.span.enter();
         let response = match &mut this.state {
-            State::Ready(response) => response.take().expect("polled after completion"),
+            State::Done => panic!("polled after completion"),
+            State::Ready(_) => match std::mem::replace(&mut this.state, State::Done) {
+                State::Ready(response) => *response,
+                _ => unreachable!("matched State::Ready above"),
+            },
             State::Running(future) => {
                 match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
                     Ok(Poll::Ready(response)) => response,
@@ -502,7 +510,7 @@ impl AppFuture {
             }
         };
         // Release the handler's future (and what it holds) before the body is sent.
-        this.state = State::Ready(None);
+        this.state = State::Done;
         if let Some(started) = this.started {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
         }

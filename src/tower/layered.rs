@@ -96,8 +96,9 @@ impl Layers {
             }
         }));
         // A layer's panic must not take the connection (and its other requests) down.
-        let state =
-            started.unwrap_or_else(|panic| State::Failed(Some(crate::service::panicked(&*panic))));
+        let state = started.unwrap_or_else(|panic| {
+            State::Failed(Some(Box::new(crate::service::panicked(&*panic))))
+        });
         LayeredFuture {
             state,
             in_flight,
@@ -123,8 +124,9 @@ enum State {
     Called(BoxedFuture),
     /// Waiting for the layers to be ready (a concurrency limit, say).
     Waiting(Box<Oneshot<BoxedService, Request<RequestBody>>>),
-    /// Calling the layers panicked: the answer is this `500`.
-    Failed(Option<HttpResponse>),
+    /// Calling the layers panicked: the answer is this `500` (boxed, so that this rare
+    /// case does not make every layered request's future bigger).
+    Failed(Option<Box<HttpResponse>>),
 }
 
 impl LayeredFuture {
@@ -133,7 +135,7 @@ impl LayeredFuture {
             State::Called(future) => future.as_mut().poll(cx),
             State::Waiting(oneshot) => Pin::new(oneshot.as_mut()).poll(cx),
             State::Failed(response) => Poll::Ready(Ok(into_response(
-                response.take().expect("polled after completion"),
+                *response.take().expect("polled after completion"),
             ))),
         }));
         let mut response = match polled {
