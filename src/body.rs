@@ -540,8 +540,18 @@ impl http_body::Body for Body {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
-        if let Kind::Stream(StreamBody { frames: true, .. }) = &this.kind {
-            return this.poll_piece(cx);
+        match &this.kind {
+            Kind::Stream(StreamBody { frames: true, .. }) => return this.poll_piece(cx),
+            // The buffered bodies, most responses, answered here rather than through the
+            // stream path and a conversion of what it returns.
+            Kind::Empty => return Poll::Ready(None),
+            Kind::Full(_) => {
+                let Kind::Full(bytes) = std::mem::replace(&mut this.kind, Kind::Empty) else {
+                    unreachable!("matched Kind::Full above")
+                };
+                return Poll::Ready(Some(Ok(Frame::data(bytes))));
+            }
+            Kind::Stream(_) | Kind::Detached => {}
         }
         this.poll_piece::<Bytes>(cx)
             .map(|chunk| chunk.map(|result| result.map(Frame::data)))
