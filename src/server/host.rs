@@ -9,6 +9,8 @@
 //! after the response (see `detachable`): one walk through a request's few headers costs
 //! less than two lookups, for which `HeaderMap` hashes each name byte by byte.
 
+use std::cell::Cell;
+
 use http::header::{CONNECTION, HOST, HeaderValue};
 use http::{HeaderMap, StatusCode, Version};
 
@@ -24,8 +26,46 @@ pub(super) struct Checked {
     pub(super) close_requested: bool,
 }
 
-/// Checks a request's `Host` and looks for `Connection: close`, in one pass.
-pub(super) fn check(version: Version, headers: &HeaderMap) -> Checked {
+/// The last `Host` a connection found valid. A client sends the same one on every request,
+/// and comparing it with the last costs less than checking it byte by byte again.
+#[derive(Debug, Clone)]
+pub(super) struct KnownHost {
+    bytes: Cell<[u8; KNOWN_HOST_ROOM]>,
+    /// 0: none yet (an empty `Host`, valid, is simply checked each time).
+    len: Cell<usize>,
+}
+
+/// The longest `Host` remembered; longer ones are checked on every request.
+const KNOWN_HOST_ROOM: usize = 64;
+
+impl Default for KnownHost {
+    fn default() -> Self {
+        Self {
+            bytes: Cell::new([0; KNOWN_HOST_ROOM]),
+            len: Cell::new(0),
+        }
+    }
+}
+
+impl KnownHost {
+    fn is(&self, host: &[u8]) -> bool {
+        let len = self.len.get();
+        len != 0 && host.len() == len && self.bytes.get()[..len] == *host
+    }
+
+    fn remember(&self, host: &[u8]) {
+        if host.len() <= KNOWN_HOST_ROOM {
+            let mut bytes = [0; KNOWN_HOST_ROOM];
+            bytes[..host.len()].copy_from_slice(host);
+            self.bytes.set(bytes);
+            self.len.set(host.len());
+        }
+    }
+}
+
+/// Checks a request's `Host` and looks for `Connection: close`, in one pass; `known` is the
+/// connection's last valid `Host`.
+pub(super) fn check(version: Version, headers: &HeaderMap, known: &KnownHost) -> Checked {
     let mut host = None;
     let mut hosts = 0;
     let mut close_requested = false;
@@ -40,7 +80,12 @@ pub(super) fn check(version: Version, headers: &HeaderMap) -> Checked {
     let problem = match host {
         None => (version == Version::HTTP_11).then_some("missing Host header"),
         Some(_) if hosts > 1 => Some("more than one Host header"),
-        Some(host) => (!is_valid(host.as_bytes())).then_some("invalid Host header"),
+        Some(host) if known.is(host.as_bytes()) => None,
+        Some(host) if is_valid(host.as_bytes()) => {
+            known.remember(host.as_bytes());
+            None
+        }
+        Some(_) => Some("invalid Host header"),
     };
     Checked {
         problem,
@@ -139,7 +184,7 @@ mod tests {
             b"my_host.local",
         ] {
             assert_eq!(
-                check(Version::HTTP_11, &headers(&[host])).problem,
+                check(Version::HTTP_11, &headers(&[host]), &KnownHost::default()).problem,
                 None,
                 "{:?}",
                 String::from_utf8_lossy(host)
@@ -162,7 +207,7 @@ mod tests {
             b"a\tb",
         ] {
             assert_eq!(
-                check(Version::HTTP_11, &headers(&[host])).problem,
+                check(Version::HTTP_11, &headers(&[host]), &KnownHost::default()).problem,
                 Some("invalid Host header"),
                 "{:?}",
                 String::from_utf8_lossy(host)
@@ -173,12 +218,20 @@ mod tests {
     #[test]
     fn a_missing_host_is_refused_on_http11_only_and_two_always() {
         assert_eq!(
-            check(Version::HTTP_11, &HeaderMap::new()).problem,
+            check(Version::HTTP_11, &HeaderMap::new(), &KnownHost::default()).problem,
             Some("missing Host header")
         );
-        assert_eq!(check(Version::HTTP_10, &HeaderMap::new()).problem, None);
         assert_eq!(
-            check(Version::HTTP_10, &headers(&[b"a", b"a"])).problem,
+            check(Version::HTTP_10, &HeaderMap::new(), &KnownHost::default()).problem,
+            None
+        );
+        assert_eq!(
+            check(
+                Version::HTTP_10,
+                &headers(&[b"a", b"a"]),
+                &KnownHost::default()
+            )
+            .problem,
             Some("more than one Host header")
         );
     }
@@ -186,12 +239,37 @@ mod tests {
     #[test]
     fn connection_close_is_found_beside_the_host() {
         let mut map = headers(&[b"example.com"]);
-        assert!(!check(Version::HTTP_11, &map).close_requested);
+        assert!(!check(Version::HTTP_11, &map, &KnownHost::default()).close_requested);
         map.append(CONNECTION, HeaderValue::from_static("keep-alive"));
-        assert!(!check(Version::HTTP_11, &map).close_requested);
+        assert!(!check(Version::HTTP_11, &map, &KnownHost::default()).close_requested);
         map.append(CONNECTION, HeaderValue::from_static("Upgrade, close"));
-        let checked = check(Version::HTTP_11, &map);
+        let checked = check(Version::HTTP_11, &map, &KnownHost::default());
         assert!(checked.close_requested);
         assert_eq!(checked.problem, None);
+    }
+
+    #[test]
+    fn a_remembered_host_passes_and_others_are_still_checked() {
+        let known = KnownHost::default();
+        let problem = |host: &[u8]| check(Version::HTTP_11, &headers(&[host]), &known).problem;
+        assert_eq!(problem(b"example.com:8080"), None);
+        assert!(known.is(b"example.com:8080"));
+        assert_eq!(problem(b"example.com:8080"), None);
+        assert_eq!(problem(b"example.com:80a"), Some("invalid Host header"));
+        assert_eq!(problem(b"example.com:808"), None);
+        assert!(known.is(b"example.com:808"));
+        assert!(!known.is(b"example.com:8080"));
+        let long = [b'a'; KNOWN_HOST_ROOM + 1];
+        assert_eq!(problem(&long), None);
+        assert!(!known.is(&long));
+        assert_eq!(
+            check(
+                Version::HTTP_11,
+                &headers(&[b"example.com:808", b"x"]),
+                &known
+            )
+            .problem,
+            Some("more than one Host header")
+        );
     }
 }

@@ -25,6 +25,7 @@ use crate::service::AppService;
 pub(super) struct Http1Service {
     app: AppService,
     activity: Arc<Activity>,
+    known_host: host::KnownHost,
 }
 
 impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Http1Service {
@@ -33,7 +34,7 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Http1Ser
     type Future = crate::ResponseFuture;
 
     fn call(&self, request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
-        let checked = host::check(request.version(), request.headers());
+        let checked = host::check(request.version(), request.headers(), &self.known_host);
         if let Some(problem) = checked.problem {
             tracing::debug!(problem, "refused a request");
             return self.app.answer(host::bad_request(problem));
@@ -88,6 +89,7 @@ where
         let service = Http1Service {
             app,
             activity: activity.clone(),
+            known_host: host::KnownHost::default(),
         };
         Self {
             builder,
