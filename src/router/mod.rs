@@ -268,7 +268,7 @@ impl HttpRouter {
         let mut allowed = None;
         match self
             .root
-            .find(Some(rest), method, &mut captures, &mut allowed)
+            .find(Some(rest), encoded, method, &mut captures, &mut allowed)
         {
             Some(route) => Resolution::Found {
                 route,

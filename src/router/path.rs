@@ -16,12 +16,10 @@ pub(super) fn decode(raw: &str) -> Cow<'_, str> {
 /// Refuses paths that would make captures ambiguous or unsafe to use as file names.
 /// Returns whether the path has `%` escapes.
 pub(super) fn check_path(path: &str) -> Result<bool, &'static str> {
-    let (mut encoded, mut dotted) = (false, false);
-    for byte in path.bytes() {
-        encoded |= byte == b'%';
-        dotted |= byte == b'.';
-    }
-    if !encoded && !dotted {
+    // Two searches a word at a time (`memchr`) rather than one loop byte by byte: this runs
+    // on every request, and most paths have neither.
+    let encoded = path.as_bytes().contains(&b'%');
+    if !encoded && !path.as_bytes().contains(&b'.') {
         return Ok(false);
     }
     for raw in path.split('/') {

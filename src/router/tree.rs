@@ -88,11 +88,14 @@ impl Node {
     }
 
     /// Depth-first search in precedence order. `rest` is what is left of the path after a
-    /// `/` (`None` once the path is used up); `allowed` remembers the first endpoint whose
-    /// path matched but whose methods did not, for the `405`.
+    /// `/` (`None` once the path is used up); `encoded`: whether the path has `%` escapes to
+    /// decode (checked once for the whole path, not again for each segment); `allowed`
+    /// remembers the first endpoint whose path matched but whose methods did not, for the
+    /// `405`.
     pub(super) fn find<'n, 'p>(
         &'n self,
         rest: Option<&'p str>,
+        encoded: bool,
         method: &Method,
         captures: &mut Captures<'p>,
         allowed: &mut Option<&'n Endpoint>,
@@ -104,10 +107,14 @@ impl Node {
             Some(slash) => (&rest[..slash], Some(&rest[slash + 1..])),
             None => (rest, None),
         };
-        let segment = decode(raw);
+        let segment = if encoded {
+            decode(raw)
+        } else {
+            Cow::Borrowed(raw)
+        };
         if !self.statics.is_empty()
             && let Some(child) = self.statics.get(&*segment)
-            && let Some(route) = child.find(next, method, captures, allowed)
+            && let Some(route) = child.find(next, encoded, method, captures, allowed)
         {
             return Some(route);
         }
@@ -121,14 +128,18 @@ impl Node {
                 && kind.accepts(&segment)
             {
                 captures.push(segment.clone());
-                if let Some(route) = child.find(next, method, captures, allowed) {
+                if let Some(route) = child.find(next, encoded, method, captures, allowed) {
                     return Some(route);
                 }
                 captures.pop();
             }
         }
         if let Some(endpoint) = &self.rest {
-            captures.push(decode(rest));
+            captures.push(if encoded {
+                decode(rest)
+            } else {
+                Cow::Borrowed(rest)
+            });
             if let Some(route) = endpoint.pick(method, allowed) {
                 return Some(route);
             }
