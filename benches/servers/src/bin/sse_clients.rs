@@ -41,6 +41,7 @@ struct Tally {
     first_error: RefCell<Option<String>>,
     delivered: RefCell<Vec<usize>>,
     lags: RefCell<Vec<u32>>,
+    spinning: Cell<bool>,
 }
 
 impl Tally {
@@ -189,6 +190,16 @@ async fn run(server: SocketAddr, streams: usize, sources: Vec<Ipv4Addr>, concurr
                     started.elapsed().as_micros()
                 ));
             }
+            ["spin"] => {
+                if !tally.spinning.replace(true) {
+                    let tally = tally.clone();
+                    tokio::task::spawn_local(async move {
+                        while tally.spinning.get() {
+                            tokio::task::yield_now().await;
+                        }
+                    });
+                }
+            }
             ["wait", seq, millis] => {
                 let seq: usize = seq.parse().expect("wait SEQ MILLIS");
                 let deadline = Instant::now()
@@ -196,6 +207,7 @@ async fn run(server: SocketAddr, streams: usize, sources: Vec<Ipv4Addr>, concurr
                 while tally.delivered(seq) < tally.open.get() && Instant::now() < deadline {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
+                tally.spinning.set(false);
                 say(&format!("delivered {seq} {}", tally.delivered(seq)));
             }
             ["report"] => {
