@@ -14,6 +14,7 @@
 //! |---|---|
 //! | (start) | `limit SOFT`, maybe `capped N SOFT`, then `ready N` |
 //! | `go` | `opened OK FAILED MICROS` once every stream has its response head (or failed) |
+//! | `spin` | nothing: until the next `wait` is answered, the process polls its sockets without sleeping |
 //! | `wait SEQ MILLIS` | `delivered SEQ COUNT` once every open stream has broadcast SEQ, or after MILLIS |
 //! | `report` | `lags COUNT L1 L2 ...` (µs, every delivery) and `closed COUNT` |
 //!
@@ -192,10 +193,14 @@ async fn run(server: SocketAddr, streams: usize, sources: Vec<Ipv4Addr>, concurr
             }
             ["spin"] => {
                 if !tally.spinning.replace(true) {
+                    // A task that is always ready keeps the runtime from sleeping in
+                    // epoll_wait: it checks its sockets without blocking, between the other
+                    // tasks. `sched_yield` lets the other client processes on this core run.
                     let tally = tally.clone();
                     tokio::task::spawn_local(async move {
                         while tally.spinning.get() {
                             tokio::task::yield_now().await;
+                            std::thread::yield_now();
                         }
                     });
                 }
