@@ -210,18 +210,12 @@ struct Chunk {
 
 impl Chunk {
     fn data(data: Bytes) -> Self {
+        let len = data.len();
+        // Hex digits of the size (one for 0, which no data chunk has anyway).
+        let digits = (usize::BITS - (len | 1).leading_zeros()).div_ceil(4) as usize;
         let mut head = [0u8; 18];
-        let mut digits = 0;
-        let mut rest = data.len();
-        loop {
-            digits += 1;
-            rest >>= 4;
-            if rest == 0 {
-                break;
-            }
-        }
-        for (at, shift) in (0..digits).rev().enumerate() {
-            head[at] = b"0123456789ABCDEF"[(data.len() >> (4 * shift)) & 0xF];
+        for (at, digit) in head[..digits].iter_mut().enumerate() {
+            *digit = b"0123456789ABCDEF"[(len >> (4 * (digits - 1 - at))) & 0xF];
         }
         head[digits..digits + 2].copy_from_slice(b"\r\n");
         Self {
@@ -323,6 +317,10 @@ mod tests {
             .collect();
         assert_eq!(text, format!("1A2B\r\n{long}\r\n"));
         assert_eq!(Chunk::last().parts().concat(), b"0\r\n\r\n");
+        for (size, head) in [(1, "1"), (15, "F"), (16, "10"), (255, "FF"), (4096, "1000")] {
+            let chunk = Chunk::data(Bytes::from(vec![b'z'; size]));
+            assert_eq!(chunk.parts()[0], format!("{head}\r\n").as_bytes());
+        }
     }
 
     #[tokio::test]
