@@ -36,6 +36,7 @@ use http_body::{Frame, SizeHint};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::error::BoxError;
+use crate::lazy_poll::LazyPoll;
 use crate::server::InFlight;
 
 /// A streamed body's source behind one thin-enough pointer, whichever kind it is, so that
@@ -69,9 +70,27 @@ struct StreamBody {
     /// Set by the server when this body is to leave hyper on its first poll.
     detach: bool,
     /// Set by the server when the body is sent, for streams that end on shutdown.
-    shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+    shutdown: Option<Pin<Box<Shutdown>>>,
     /// Keeps the connection's request open (no header-read timeout) while it streams.
     _in_flight: Option<InFlight>,
+}
+
+pin_project_lite::pin_project! {
+    /// The server's shutdown, as a stream that ends on it watches it: polled again only once
+    /// it has woken the task, not each time the stream has nothing ready (once per event).
+    struct Shutdown {
+        #[pin]
+        signal: WaitForCancellationFutureOwned,
+        lazy: LazyPoll,
+    }
+}
+
+impl Shutdown {
+    fn poll_fired(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let mut signal = this.signal;
+        this.lazy.poll(cx, |cx| signal.as_mut().poll(cx))
+    }
 }
 
 /// Where a streamed body's pieces come from: a stream of chunks (`from_stream`) or any
@@ -327,7 +346,10 @@ impl Body {
     ) {
         if let Kind::Stream(stream) = &mut self.kind {
             if stream.ends_on_shutdown {
-                stream.shutdown = Some(Box::pin(token.clone().cancelled_owned()));
+                stream.shutdown = Some(Box::pin(Shutdown {
+                    signal: token.clone().cancelled_owned(),
+                    lazy: LazyPoll::default(),
+                }));
             }
             // The connection writes chunks only: an `http_body::Body`'s trailers stay with hyper.
             stream.detach = detach && !stream.frames && in_flight.is_some();
@@ -477,7 +499,7 @@ impl StreamBody {
                     // Only a stream with nothing ready is ended by shutdown, so everything it
                     // had already produced is still delivered.
                     if let Some(shutdown) = &mut self.shutdown {
-                        ready!(shutdown.as_mut().poll(cx));
+                        ready!(shutdown.as_mut().poll_fired(cx));
                         tracing::debug!("ending a streamed response for shutdown");
                         return Poll::Ready(None);
                     }

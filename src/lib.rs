@@ -66,6 +66,7 @@ pub mod handler;
 pub mod hub;
 #[cfg(feature = "json")]
 pub mod json;
+mod lazy_poll;
 pub mod lifespan;
 mod limits;
 pub mod middleware;

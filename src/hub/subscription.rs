@@ -87,7 +87,9 @@ impl Subscription {
                 cursor.gap = Some(Missed { count: None });
             }
         }
-        let events = futures_util::stream::unfold(cursor, |mut cursor| async move {
+        // Boxed: `unfold` moves its state into each step's future and back out, and a
+        // pointer is cheaper to move than the cursor (once per event per subscriber).
+        let events = futures_util::stream::unfold(Box::new(cursor), |mut cursor| async move {
             let item = cursor.next().await?;
             Some((item, cursor))
         });

@@ -25,6 +25,7 @@ use tokio::sync::Notify;
 use tokio::sync::futures::OwnedNotified;
 
 use super::event::{InvalidField, push_comment, single_line};
+use crate::lazy_poll::LazyPoll;
 
 /// The keep-alive policy of an [`EventStream`](super::EventStream): a comment sent when
 /// the stream has been silent for `interval` (within an eighth of it, never later).
@@ -148,6 +149,9 @@ pin_project_lite::pin_project! {
         due: u64,
         #[pin]
         wait: Option<OwnedNotified>,
+        // Polled again only once the slot has woken the task: a busy stream's task wakes
+        // for every event, and the slot's waker list is behind a lock.
+        lazy: LazyPoll,
     }
 }
 
@@ -159,6 +163,7 @@ impl Beat {
             last_sent: 0,
             due: 0,
             wait: None,
+            lazy: LazyPoll::default(),
         }
     }
 
@@ -191,15 +196,22 @@ impl Beat {
                 return Poll::Ready(this.policy.comment.clone());
             }
             let due = *this.last_sent + TICKS;
-            if this.wait.is_none() || *this.due != due {
+            let new_wait = this.wait.is_none() || *this.due != due;
+            if new_wait {
                 // Notified from its creation on, so a tick between here and the poll
                 // below is not missed.
                 *this.due = due;
                 let slot = wheel.slots[(due % TICKS) as usize].clone();
                 this.wait.set(Some(slot.notified_owned()));
             }
-            let wait = this.wait.as_mut().as_pin_mut().expect("set above");
-            if wait.poll(cx).is_pending() {
+            let mut wait = this.wait.as_mut().as_pin_mut().expect("set above");
+            let poll = |cx: &mut Context<'_>| wait.as_mut().poll(cx);
+            let polled = if new_wait {
+                this.lazy.poll_now(cx, poll)
+            } else {
+                this.lazy.poll(cx, poll)
+            };
+            if polled.is_pending() {
                 return Poll::Pending;
             }
             // The slot's tick came: look again (the stream may have sent since).

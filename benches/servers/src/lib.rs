@@ -106,7 +106,6 @@ pub fn layers() -> bool {
 }
 
 /// The outer layer of the `--layers` stack.
-#[must_use]
 pub fn cors() -> tower_http::cors::CorsLayer {
     tower_http::cors::CorsLayer::permissive()
 }

@@ -14,6 +14,7 @@
 //! |---|---|
 //! | (start) | `limit SOFT`, maybe `capped N SOFT`, then `ready N` |
 //! | `go` | `opened OK FAILED MICROS` once every stream has its response head (or failed) |
+//! | `spin` | nothing: until the next `wait` is answered, the process polls its sockets without sleeping |
 //! | `wait SEQ MILLIS` | `delivered SEQ COUNT` once every open stream has broadcast SEQ, or after MILLIS |
 //! | `report` | `lags COUNT L1 L2 ...` (µs, every delivery) and `closed COUNT` |
 //!
@@ -41,6 +42,7 @@ struct Tally {
     first_error: RefCell<Option<String>>,
     delivered: RefCell<Vec<usize>>,
     lags: RefCell<Vec<u32>>,
+    spinning: Cell<bool>,
 }
 
 impl Tally {
@@ -189,6 +191,20 @@ async fn run(server: SocketAddr, streams: usize, sources: Vec<Ipv4Addr>, concurr
                     started.elapsed().as_micros()
                 ));
             }
+            ["spin"] => {
+                if !tally.spinning.replace(true) {
+                    // A task that is always ready keeps the runtime from sleeping in
+                    // epoll_wait: it checks its sockets without blocking, between the other
+                    // tasks. `sched_yield` lets the other client processes on this core run.
+                    let tally = tally.clone();
+                    tokio::task::spawn_local(async move {
+                        while tally.spinning.get() {
+                            tokio::task::yield_now().await;
+                            std::thread::yield_now();
+                        }
+                    });
+                }
+            }
             ["wait", seq, millis] => {
                 let seq: usize = seq.parse().expect("wait SEQ MILLIS");
                 let deadline = Instant::now()
@@ -196,6 +212,7 @@ async fn run(server: SocketAddr, streams: usize, sources: Vec<Ipv4Addr>, concurr
                 while tally.delivered(seq) < tally.open.get() && Instant::now() < deadline {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
+                tally.spinning.set(false);
                 say(&format!("delivered {seq} {}", tally.delivered(seq)));
             }
             ["report"] => {

@@ -1,7 +1,8 @@
 //! The event-stream harness: `streams` (run by `benches/streams.sh`, which builds it).
 //!
-//! For each server (`sse_bareasgi`, the `sse_chat` example on the in-memory hub, and
-//! `sse_axum`, the same routes in axum 0.8), in one run:
+//! For each server (`sse_bareasgi`, the `sse_chat` example on the in-memory hub;
+//! `sse_axum`, the same routes in axum 0.8; and `sse_floor`, no framework at all, one
+//! `write(2)` per stream in a loop: what the kernel alone charges), in one run:
 //!
 //! 1. starts it pinned to `SERVER_CPU`, warms it up (64 streams, one broadcast, closed),
 //!    and notes its VmRSS and CPU time;
@@ -22,11 +23,21 @@
 //! clients in as many processes as `PER_CLIENT` needs.
 //!
 //! Settings (environment): `STREAMS` (19900), `BROADCASTS` (10), `PER_CLIENT` (10000),
-//! `SERVERS` ("bareasgi axum"), `ROUNDS` (1; the servers alternate), `SCALE` (0),
+//! `SERVERS` ("bareasgi axum floor"), `ROUNDS` (1; the servers alternate), `SCALE` (0),
 //! `SCALE_SERVERS` (7), `SERVER_CPU` (0), `CLIENT_CPU` (1), `GAP_MS` (300, between broadcasts),
 //! `CONCURRENCY` (256 connects in flight per client process), `PERF` (1: profile the
 //! servers during the broadcasts with `perf record` at 499 Hz, when perf is there and
-//! allowed, to tell the loopback receive work charged to them; 0: do not).
+//! allowed, to tell the loopback receive work charged to them; 0: do not), `SPIN` (1: the
+//! clients poll without sleeping during each broadcast; 0: they sleep between events).
+//!
+//! Why the clients spin: on loopback the kernel delivers a packet to the receiving socket
+//! in the sender's system call, and when the receiving process sleeps in `epoll_wait` it
+//! wakes it there too, with an inter-processor interrupt, which in a virtual machine is an
+//! exit to the hypervisor. A client that keeps up sleeps between events, so every event
+//! would cost the server a wake-up that on a network happens on the client's own machine
+//! (about a third of the server's CPU per event here, and more the faster the server
+//! writes). Spinning clients are never asleep; their CPU time then says nothing, and the
+//! table leaves it out.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -57,6 +68,7 @@ struct Settings {
     gap: Duration,
     concurrency: usize,
     perf: bool,
+    spin: bool,
 }
 
 fn pinned(cpu: &str, program: &Path) -> Command {
@@ -231,7 +243,15 @@ impl Profile {
             .output()
             .await
             .ok()?;
-        let _ = std::fs::remove_file(&self.file);
+        // PERF_KEEP=FILE keeps the profile for a closer look (`perf report -i FILE`).
+        match std::env::var_os("PERF_KEEP") {
+            Some(keep) => {
+                let _ = std::fs::rename(&self.file, keep);
+            }
+            None => {
+                let _ = std::fs::remove_file(&self.file);
+            }
+        }
         let text = String::from_utf8_lossy(&report.stdout);
         // "    34.48%     0.29%  [k] net_rx_action": the first column includes its callees.
         let line = text
@@ -336,14 +356,18 @@ fn millis(micros: u32) -> String {
     format!("{:.1} ms", f64::from(micros) / 1000.0)
 }
 
-/// Loopback source address number `n`: 127.0.0.2, 127.0.0.3, ... 127.0.0.201, 127.0.1.2, ...
+/// Loopback source address number `n` of this run: 127.B.0.2, 127.B.0.3, ... 127.B.0.201,
+/// 127.B.1.2, ..., where B (1 to 250) comes from the harness's process id, so that runs
+/// back to back use different addresses too.
 fn source_address(n: usize) -> String {
-    format!("127.0.{}.{}", n / 200, 2 + n % 200)
+    let run = 1 + std::process::id() % 250;
+    format!("127.{run}.{}.{}", n / 200, 2 + n % 200)
 }
 
 /// Hands out source addresses never used before in this run: a closed connection's port
-/// stays taken on its address for a minute (`TIME_WAIT`), which would leave a second
-/// scenario on the same addresses short of ports.
+/// stays taken on its address for a minute (`TIME_WAIT`), and binding a source port among
+/// ten thousand taken ones makes every connect search for a free one, so a second
+/// scenario on the same addresses would open its streams many times slower.
 static NEXT_SOURCE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Starts the clients for `streams` streams, each on two source addresses of its own.
@@ -440,6 +464,11 @@ async fn scenario(
         tokio::time::sleep(settings.gap).await;
         let before = cpu();
         let client_before = client_cpu();
+        if settings.spin {
+            for client in &mut clients {
+                client.send("spin").await;
+            }
+        }
         publisher.publish(seq).await;
         for client in &mut clients {
             client.send(&format!("wait {seq} 30000")).await;
@@ -512,10 +541,15 @@ async fn one_process(settings: &Settings, server: &str, streams: usize) -> Outco
     let (program, args) = match server {
         "bareasgi" => ("sse_bareasgi", vec![port.to_string(), "memory".to_owned()]),
         "axum" => ("sse_axum", vec![port.to_string()]),
-        other => panic!("unknown server {other}: bareasgi or axum"),
+        "floor" => ("sse_floor", vec![port.to_string()]),
+        other => panic!("unknown server {other}: bareasgi, axum or floor"),
     };
     let mut process = start_server(settings, program, &args, port).await;
-    let label = format!("{server}, 1 process, in-memory hub");
+    let label = if server == "floor" {
+        "floor: write(2) loop, no framework".to_owned()
+    } else {
+        format!("{server}, 1 process, in-memory hub")
+    };
     let outcome = scenario(
         settings,
         &label,
@@ -629,7 +663,7 @@ fn os_settings(streams: usize, per_client: usize, open_file_limit: u64) -> Strin
     out
 }
 
-fn table(outcomes: &[Outcome], broadcasts: u32) -> String {
+fn table(outcomes: &[Outcome], broadcasts: u32, spin: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -647,7 +681,7 @@ fn table(outcomes: &[Outcome], broadcasts: u32) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {streams} | {:.2} s | {:.2} KiB / {:.2} KiB | {} | {} | {} | {:.2} µs ({:.0}%) | {} | {:.2} µs | {:.1} µs | {:.1} KiB |",
+            "| {} | {streams} | {:.2} s | {:.2} KiB / {:.2} KiB | {} | {} | {} | {:.2} µs ({:.0}%) | {} | {} | {:.1} µs | {:.1} KiB |",
             outcome.label,
             outcome.accept_seconds,
             outcome.per_stream(outcome.rss_open_kib),
@@ -666,7 +700,14 @@ fn table(outcomes: &[Outcome], broadcasts: u32) -> String {
                         / outcome.deliveries.max(1) as f64
                 )
             ),
-            outcome.client_cpu_ns as f64 / 1000.0 / outcome.deliveries.max(1) as f64,
+            if spin {
+                "— (spinning)".to_owned()
+            } else {
+                format!(
+                    "{:.2} µs",
+                    outcome.client_cpu_ns as f64 / 1000.0 / outcome.deliveries.max(1) as f64
+                )
+            },
             outcome.accept_cpu_ns as f64 / 1000.0 / outcome.opened.max(1) as f64,
             outcome.kernel_slab_kib as f64 / outcome.opened.max(1) as f64,
         );
@@ -715,12 +756,13 @@ fn main() {
                 .arg("--version")
                 .output()
                 .is_ok_and(|output| output.status.success()),
+        spin: env_or("SPIN", 1) != 0,
     };
     let streams: usize = env_or("STREAMS", 19_900);
     let rounds: usize = env_or("ROUNDS", 1);
     let scale: usize = env_or("SCALE", 0);
     let scale_servers: usize = env_or("SCALE_SERVERS", 7);
-    let servers: Vec<String> = env_or("SERVERS", "bareasgi axum".to_owned())
+    let servers: Vec<String> = env_or("SERVERS", "bareasgi axum floor".to_owned())
         .split_whitespace()
         .map(str::to_owned)
         .collect();
@@ -749,5 +791,5 @@ fn main() {
         }
     });
     println!();
-    print!("{}", table(&outcomes, settings.broadcasts));
+    print!("{}", table(&outcomes, settings.broadcasts, settings.spin));
 }

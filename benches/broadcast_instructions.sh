@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# User-space CPU instructions per delivered event of a broadcast, counted by valgrind's
+# callgrind: the event-stream harness's servers (`benches/servers`), STREAMS open streams
+# from one `sse_clients` process, BROADCASTS messages published one at a time with
+# `POST /messages`; counting is on only from the first publish to the last delivery.
+# A busy machine does not move the count, unlike the CPU time in benches/streams.sh; the
+# kernel's share (the send, loopback TCP) is not in it.
+#
+#     benches/broadcast_instructions.sh
+#
+# Settings (environment): SERVERS="bareasgi axum floor" STREAMS=2000 BROADCASTS=5
+# PORT=18300. Keeps each profile in target/bench/callgrind/broadcast-SERVER.out; look
+# inside with `callgrind_annotate --inclusive=yes FILE | less`.
+set -euo pipefail
+
+SERVERS=${SERVERS:-"bareasgi axum floor"}
+STREAMS=${STREAMS:-2000}
+BROADCASTS=${BROADCASTS:-5}
+PORT=${PORT:-18300}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=$ROOT/target/bench-servers/release
+OUT=$ROOT/target/bench/callgrind
+
+log() { printf '==> %s\n' "$*" >&2; }
+need() { # need COMMAND DEBIAN-PACKAGE
+    command -v "$1" >/dev/null && return
+    log "installing $2 (for $1)"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo=sudo
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq "$2" >/dev/null
+}
+need valgrind valgrind
+need curl curl
+
+log "building the servers and the harness (release, fat LTO)"
+CARGO_TARGET_DIR=$ROOT/target/bench-servers \
+    cargo build --release --quiet --manifest-path "$ROOT/benches/servers/Cargo.toml"
+mkdir -p "$OUT"
+ulimit -n "$(ulimit -Hn)"
+
+printf '| server | streams | deliveries | instructions per delivered event |\n|---|---:|---:|---:|\n'
+for server in $SERVERS; do
+    case $server in
+        bareasgi) command=("$BIN/sse_bareasgi" "$PORT" memory) ;;
+        axum) command=("$BIN/sse_axum" "$PORT") ;;
+        floor) command=("$BIN/sse_floor" "$PORT") ;;
+        *) log "unknown server $server"; exit 2 ;;
+    esac
+    profile=$OUT/broadcast-$server.out
+    rm -f "$profile" "$profile".*
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$profile" \
+        "${command[@]}" 2>"$OUT/broadcast-$server.log" &
+    server_pid=$!
+    for _ in $(seq 300); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    coproc CLIENTS { "$BIN/sse_clients" "127.0.0.1:$PORT" "$STREAMS" 127.254.0.2,127.254.0.3 64; }
+    read -r _limit <&"${CLIENTS[0]}"
+    read -r _ready <&"${CLIENTS[0]}"
+    echo go >&"${CLIENTS[1]}"
+    read -r opened <&"${CLIENTS[0]}"
+    log "$server: $opened"
+    callgrind_control -i on "$server_pid" >/dev/null
+    delivered=0
+    for seq in $(seq 1 "$BROADCASTS"); do
+        curl -s -o /dev/null -X POST --data "$seq 1 $(printf 'x%.0s' {1..80})" \
+            "http://127.0.0.1:$PORT/messages"
+        echo "wait $seq 30000" >&"${CLIENTS[1]}"
+        read -r _ _ count <&"${CLIENTS[0]}"
+        delivered=$((delivered + count))
+    done
+    callgrind_control -i off "$server_pid" >/dev/null
+    callgrind_control -d "$server_pid" >/dev/null
+    kill "$server_pid" "$CLIENTS_PID" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    total=$(callgrind_annotate "$profile".1 2>/dev/null | awk '/PROGRAM TOTALS/ && !seen { gsub(",", "", $1); print $1; seen = 1 }')
+    printf '| %s | %s | %s | %s |\n' "$server" "$STREAMS" "$delivered" "$((total / delivered))"
+done
