@@ -182,8 +182,7 @@ impl AppService {
                 chunked: false,
                 shared: self.shared.clone(),
                 in_flight: None,
-                span: tracing::Span::none(),
-                started: None,
+                traced: None,
             }),
         }
     }
@@ -253,12 +252,20 @@ impl AppService {
         // default `tower-log` turns it on for the whole build) and no subscriber, `info_span!`
         // would hand its fields to `log` on every request, and its enter, exit and drop too
         // (about 2% of an HTTP/2 request).
-        let span = if tracing::span_enabled!(tracing::Level::INFO) {
-            tracing::info_span!("request", method = %parts.method, path = %parts.uri.path())
-        } else {
-            tracing::Span::none()
-        };
-        let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+        // Boxed, and only when a subscriber wants either: the future stays small (it is
+        // moved a few times per request) when nobody listens.
+        let wants_span = tracing::span_enabled!(tracing::Level::INFO);
+        let wants_timing = tracing::enabled!(tracing::Level::DEBUG);
+        let traced = (wants_span || wants_timing).then(|| {
+            Box::new(Traced {
+                span: if wants_span {
+                    tracing::info_span!("request", method = %parts.method, path = %parts.uri.path())
+                } else {
+                    tracing::Span::none()
+                },
+                started: wants_timing.then(Instant::now),
+            })
+        });
         let req = HttpRequest::new(
             parts,
             request_body(body, Some(shared.body_pace)),
@@ -266,7 +273,7 @@ impl AppService {
             shared.body_limit,
         );
         let state = {
-            let _entered = span.enter();
+            let _entered = traced.as_ref().map(|traced| traced.span.enter());
             // The synchronous part of a handler or middleware may panic too.
             match catch_unwind(AssertUnwindSafe(|| shared.start(req))) {
                 Ok(state) => state,
@@ -274,7 +281,7 @@ impl AppService {
             }
         };
         let timeout = match (&state, shared.request_timeout) {
-            (State::Running(_), Some(limit)) => Some((Box::pin(tokio::time::sleep(limit)), limit)),
+            (State::Running(_), Some(limit)) => Some(Box::pin(tokio::time::sleep(limit))),
             _ => None,
         };
         AppFuture {
@@ -284,8 +291,7 @@ impl AppService {
             chunked,
             shared: shared.clone(),
             in_flight,
-            span,
-            started,
+            traced,
         }
     }
 }
@@ -444,7 +450,7 @@ impl fmt::Debug for ResponseFuture {
         match &self.kind {
             Kind::App(future) => f
                 .debug_struct("ResponseFuture")
-                .field("span", &future.span)
+                .field("span", &future.traced.as_ref().map(|traced| &traced.span))
                 .finish_non_exhaustive(),
             Kind::Layered(_) => f.write_str("ResponseFuture(layered)"),
         }
@@ -466,7 +472,8 @@ impl Future for ResponseFuture {
 /// future is the only allocation it holds.
 struct AppFuture {
     state: State,
-    timeout: Option<(Pin<Box<tokio::time::Sleep>>, Duration)>,
+    /// The request timeout's timer (its length is `shared.request_timeout`).
+    timeout: Option<Pin<Box<tokio::time::Sleep>>>,
     head: Head,
     chunked: bool,
     // For the shutdown token, which a streamed body may need; cloning the token itself
@@ -475,6 +482,12 @@ struct AppFuture {
     /// For the server's header-read timeout: this request is open until its response is
     /// produced, or sent to the end when streamed.
     in_flight: Option<InFlight>,
+    traced: Option<Box<Traced>>,
+}
+
+/// What a request's future keeps for a subscriber: its span, and when it started (for the
+/// DEBUG line that says how long it took).
+struct Traced {
     span: tracing::Span,
     started: Option<Instant>,
 }
@@ -482,7 +495,7 @@ struct AppFuture {
 impl AppFuture {
     fn poll_response(&mut self, cx: &mut Context<'_>) -> Poll<Response<Body>> {
         let this = self;
-        let _entered = this.span.enter();
+        let _entered = this.traced.as_ref().map(|traced| traced.span.enter());
         let response = match &mut this.state {
             State::Done => panic!("polled after completion"),
             State::Ready(_) => match std::mem::replace(&mut this.state, State::Done) {
@@ -494,12 +507,14 @@ impl AppFuture {
                     Ok(Poll::Ready(response)) => response,
                     Err(panic) => panicked(&*panic),
                     Ok(Poll::Pending) => {
-                        let Some((sleep, limit)) = &mut this.timeout else {
+                        let Some(sleep) = &mut this.timeout else {
                             return Poll::Pending;
                         };
                         if sleep.as_mut().poll(cx).is_pending() {
                             return Poll::Pending;
                         }
+                        // Set: the timer exists only with a request timeout.
+                        let limit = this.shared.request_timeout.unwrap_or_default();
                         tracing::warn!(timeout = ?limit, "handler timed out; answering 503");
                         HttpResponse::text(
                             StatusCode::SERVICE_UNAVAILABLE,
@@ -511,7 +526,7 @@ impl AppFuture {
         };
         // Release the handler's future (and what it holds) before the body is sent.
         this.state = State::Done;
-        if let Some(started) = this.started {
+        if let Some(started) = this.traced.as_ref().and_then(|traced| traced.started) {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
         }
         let in_flight = this.in_flight.take();
