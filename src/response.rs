@@ -481,13 +481,30 @@ impl HeaderPart for Bytes {
     }
 }
 
+/// Removes a `content-length` that does not match the body's known length: a wrong length
+/// would corrupt the connection's framing, and the body is the truth.
+pub(crate) fn drop_wrong_content_length(headers: &mut HeaderMap, body: &Body) {
+    if let Some(length) = body.exact_len()
+        && let Some(declared) = find_header(headers, &CONTENT_LENGTH)
+        && declared
+            .to_str()
+            .ok()
+            .and_then(|text| text.parse::<u64>().ok())
+            != Some(length)
+    {
+        tracing::warn!(
+            ?declared,
+            length,
+            "handler set a content-length that does not match its body; fixing it"
+        );
+        headers.remove(CONTENT_LENGTH);
+    }
+}
+
 /// The first value of `name` in a response's `headers`. A response has few headers, and a
 /// walk through them costs less than `HeaderMap`'s lookup, which hashes the name byte by
 /// byte; a map with many is looked up as usual.
-pub(crate) fn find_header<'a>(
-    headers: &'a HeaderMap,
-    name: &HeaderName,
-) -> Option<&'a HeaderValue> {
+fn find_header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a HeaderValue> {
     if headers.keys_len() > 16 {
         return headers.get(name);
     }

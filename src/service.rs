@@ -38,7 +38,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_LENGTH};
+use http::header::ALLOW;
 use http::{Method, Request, Response, StatusCode};
 use tokio_util::sync::CancellationToken;
 
@@ -49,7 +49,7 @@ use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
 use crate::middleware::{Middleware, Next};
 use crate::request::{BodyPace, HttpRequest};
-use crate::response::{Head, HttpResponse, answer_head};
+use crate::response::{Head, HttpResponse, answer_head, drop_wrong_content_length};
 use crate::router::{HttpRouter, Resolution};
 use crate::server::InFlight;
 use crate::tower::{LayerFn, LayeredFuture, Layers, request_body};
@@ -560,23 +560,7 @@ fn into_hyper(
         // A `HEAD` answer's body may be empty with the `GET` length declared (ServeDir's).
         Head::Outside => body.prepare_to_send(&shared.shutdown, in_flight, false),
         Head::No => {
-            if let Some(length) = body.exact_len()
-                && let Some(declared) = crate::response::find_header(&headers, &CONTENT_LENGTH)
-                && declared
-                    .to_str()
-                    .ok()
-                    .and_then(|text| text.parse::<u64>().ok())
-                    != Some(length)
-            {
-                // A wrong length would corrupt the connection's framing; the body is the
-                // truth.
-                tracing::warn!(
-                    ?declared,
-                    length,
-                    "handler set a content-length that does not match its body; fixing it"
-                );
-                headers.remove(CONTENT_LENGTH);
-            }
+            drop_wrong_content_length(&mut headers, &body);
             let detach = chunked && body.is_long_lived() && sent_chunked(status, &headers);
             body.prepare_to_send(&shared.shutdown, in_flight, detach);
         }
