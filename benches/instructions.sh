@@ -32,14 +32,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=$ROOT/target/bench-servers/release
 OUT=$ROOT/target/bench/callgrind
 
-log() { printf '==> %s\n' "$*" >&2; }
-need() { # need COMMAND DEBIAN-PACKAGE
-    command -v "$1" >/dev/null && return
-    log "installing $2 (for $1)"
-    local sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo=sudo
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq "$2" >/dev/null
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need wrk wrk
 need curl curl
 need valgrind valgrind

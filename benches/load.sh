@@ -56,16 +56,9 @@ OUT=$ROOT/target/bench
 BIN=$ROOT/target/bench-servers/release
 VENV=$OUT/venv
 
-log() { printf '==> %s\n' "$*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --- tools --------------------------------------------------------------------------------
-need() { # need COMMAND DEBIAN-PACKAGE
-    command -v "$1" >/dev/null && return
-    log "installing $2 (for $1)"
-    local sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo=sudo
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq "$2" >/dev/null
-}
 need wrk wrk
 need curl curl
 need taskset util-linux

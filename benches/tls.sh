@@ -40,15 +40,8 @@ OUT=$ROOT/target/bench/tls
 BIN=$ROOT/target/bench-servers/release
 SERVERS=(hyper bareasgi)
 
-log() { printf '==> %s\n' "$*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-need() { # need COMMAND DEBIAN-PACKAGE
-    command -v "$1" >/dev/null && return
-    log "installing $2 (for $1)"
-    local sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo=sudo
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq "$2" >/dev/null
-}
 need h2load nghttp2-client
 need openssl openssl
 need taskset util-linux
