@@ -9,7 +9,9 @@
 #     benches/broadcast_instructions.sh
 #
 # Settings (environment): SERVERS="bareasgi axum floor" STREAMS=2000 BROADCASTS=5
-# PORT=18300. Keeps each profile in target/bench/callgrind/broadcast-SERVER.out; look
+# PORT=18300 CACHE_SIM=0 (1: also simulate the caches and print the data misses per
+# delivery, first-level reads and last-level reads; e.g. at STREAMS=19900 BROADCASTS=2,
+# where the streams' state no longer fits in the cache). Keeps each profile in target/bench/callgrind/broadcast-SERVER.out; look
 # inside with `callgrind_annotate --inclusive=yes FILE | less`.
 set -euo pipefail
 
@@ -17,6 +19,7 @@ SERVERS=${SERVERS:-"bareasgi axum floor"}
 STREAMS=${STREAMS:-2000}
 BROADCASTS=${BROADCASTS:-5}
 PORT=${PORT:-18300}
+CACHE_SIM=${CACHE_SIM:-0}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=$ROOT/target/bench-servers/release
 OUT=$ROOT/target/bench/callgrind
@@ -31,7 +34,13 @@ CARGO_TARGET_DIR=$ROOT/target/bench-servers \
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
 
-printf '| server | streams | deliveries | instructions per delivered event |\n|---|---:|---:|---:|\n'
+if [[ $CACHE_SIM == 1 ]]; then
+    cache=(--cache-sim=yes)
+    printf '| server | streams | deliveries | instructions per delivered event | D1 read misses | LL read misses |\n|---|---:|---:|---:|---:|---:|\n'
+else
+    cache=()
+    printf '| server | streams | deliveries | instructions per delivered event |\n|---|---:|---:|---:|\n'
+fi
 for server in $SERVERS; do
     case $server in
         bareasgi) command=("$BIN/sse_bareasgi" "$PORT" memory) ;;
@@ -41,7 +50,7 @@ for server in $SERVERS; do
     esac
     profile=$OUT/broadcast-$server.out
     rm -f "$profile" "$profile".*
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$profile" \
+    valgrind --tool=callgrind "${cache[@]}" --instr-atstart=no --callgrind-out-file="$profile" \
         "${command[@]}" 2>"$OUT/broadcast-$server.log" &
     server_pid=$!
     for _ in $(seq 300); do
@@ -67,6 +76,15 @@ for server in $SERVERS; do
     callgrind_control -d "$server_pid" >/dev/null
     kill "$server_pid" "$CLIENTS_PID" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
-    total=$(callgrind_annotate "$profile".1 2>/dev/null | awk '/PROGRAM TOTALS/ && !seen { gsub(",", "", $1); print $1; seen = 1 }')
-    printf '| %s | %s | %s | %s |\n' "$server" "$STREAMS" "$delivered" "$((total / delivered))"
+    # The totals line: "N (100.0%)" per event, in the order Ir [Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw].
+    read -r -a totals < <(callgrind_annotate "$profile".1 2>/dev/null |
+        awk '/PROGRAM TOTALS/ && !seen { gsub(",", ""); for (i = 1; i < NF; i += 2) printf "%s ", $i; print ""; seen = 1 }')
+    if [[ $CACHE_SIM == 1 ]]; then
+        printf '| %s | %s | %s | %s | %s | %s |\n' "$server" "$STREAMS" "$delivered" \
+            "$((totals[0] / delivered))" \
+            "$(awk -v m="${totals[4]}" -v d="$delivered" 'BEGIN { printf "%.1f", m / d }')" \
+            "$(awk -v m="${totals[7]}" -v d="$delivered" 'BEGIN { printf "%.1f", m / d }')"
+    else
+        printf '| %s | %s | %s | %s |\n' "$server" "$STREAMS" "$delivered" "$((totals[0] / delivered))"
+    fi
 done
