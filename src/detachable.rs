@@ -7,24 +7,26 @@ use http::HeaderValue;
 use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
 
+use crate::server::InFlight;
+
 /// Whether hyper would send a streamed answer to this request chunked, so that the
 /// connection may send it itself (see `server::handoff`): HTTP/1.1, a body to send (not
 /// `HEAD`), not after a request body, which hyper may still be reading from the socket,
 /// and not to a client that asked to close the connection after the response (the
 /// connection serves more requests after a detached body; hyper closes after its own).
-/// `close_requested`: whether a `Connection` header has the `close` option, which the
-/// HTTP/1.1 connection finds in the same pass over the headers as the `Host` check.
+/// Only an HTTP/1.1 connection's request (`in_flight`) may be answered so; whether it
+/// asked to close was found in the same pass over its headers as the `Host` check.
 pub(crate) fn answered_chunked<B: http_body::Body>(
     method: &Method,
     version: Version,
-    close_requested: bool,
+    in_flight: Option<&InFlight>,
     request_body: &B,
 ) -> bool {
-    version == Version::HTTP_11
+    in_flight.is_some_and(|request| !request.close_requested())
+        && version == Version::HTTP_11
         && *method != Method::HEAD
         && *method != Method::CONNECT
         && request_body.is_end_stream()
-        && !close_requested
 }
 
 /// Whether a `Connection` header value has the `close` option (RFC 9112, 9.6).

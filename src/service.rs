@@ -237,15 +237,7 @@ impl AppService {
         } else {
             Head::No
         };
-        // Only an HTTP/1.1 connection's request (`in_flight`) may send its answer itself.
-        let chunked = in_flight.as_ref().is_some_and(|request| {
-            answered_chunked(
-                &parts.method,
-                parts.version,
-                request.close_requested(),
-                &body,
-            )
-        });
+        let chunked = answered_chunked(&parts.method, parts.version, in_flight.as_ref(), &body);
         // An INFO span, so that errors logged inside a handler carry the method and path with
         // the usual subscriber settings; with no subscriber it costs one relaxed load. Not
         // made at all unless a subscriber wants it: with `tracing`'s `log` feature on (axum's

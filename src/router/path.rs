@@ -4,9 +4,11 @@ use std::borrow::Cow;
 
 use percent_encoding::percent_decode_str;
 
-/// Decodes one segment; `check_path` has already refused what would not decode to UTF-8.
-pub(super) fn decode(raw: &str) -> Cow<'_, str> {
-    if raw.contains('%') {
+/// Decodes one segment of a path that `check_path` found to have `%` escapes (`encoded`)
+/// or not, so that a path without any is not searched again segment by segment;
+/// `check_path` has already refused what would not decode to UTF-8.
+pub(super) fn decode(raw: &str, encoded: bool) -> Cow<'_, str> {
+    if encoded && raw.contains('%') {
         percent_decode_str(raw).decode_utf8_lossy()
     } else {
         Cow::Borrowed(raw)

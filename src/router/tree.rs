@@ -107,11 +107,7 @@ impl Node {
             Some(slash) => (&rest[..slash], Some(&rest[slash + 1..])),
             None => (rest, None),
         };
-        let segment = if encoded {
-            decode(raw)
-        } else {
-            Cow::Borrowed(raw)
-        };
+        let segment = decode(raw, encoded);
         if !self.statics.is_empty()
             && let Some(child) = self.statics.get(&*segment)
             && let Some(route) = child.find(next, encoded, method, captures, allowed)
@@ -135,11 +131,7 @@ impl Node {
             }
         }
         if let Some(endpoint) = &self.rest {
-            captures.push(if encoded {
-                decode(rest)
-            } else {
-                Cow::Borrowed(rest)
-            });
+            captures.push(decode(rest, encoded));
             if let Some(route) = endpoint.pick(method, allowed) {
                 return Some(route);
             }

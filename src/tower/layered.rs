@@ -69,15 +69,12 @@ impl Layers {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        // Only an HTTP/1.1 connection's request (`in_flight`) may send its answer itself.
-        let chunked = in_flight.as_ref().is_some_and(|open| {
-            answered_chunked(
-                request.method(),
-                request.version(),
-                open.close_requested(),
-                request.body(),
-            )
-        });
+        let chunked = answered_chunked(
+            request.method(),
+            request.version(),
+            in_flight.as_ref(),
+            request.body(),
+        );
         // A clone per request, so that each waits for readiness on its own (as tower wants).
         let mut service = self.service.clone();
         // A layer may read the body before the application does (to check a signature,
