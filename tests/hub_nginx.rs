@@ -28,6 +28,9 @@ async fn post(client: &reqwest::Client, url: &str, text: &str) -> (u16, String) 
 // through nginx with Last-Event-ID, land on another, and miss nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_nginx_streams_are_unbuffered_and_survive_an_instance() {
+    if common::external::no_redis() || common::external::missing(&[("nginx", "nginx")]) {
+        return;
+    }
     const MESSAGES: usize = 300;
     let redis = RedisServer::start();
     let mut instances = start_instances("sse_chat", &redis);
@@ -96,6 +99,9 @@ async fn behind_nginx_streams_are_unbuffered_and_survive_an_instance() {
 #[cfg(feature = "ws")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_nginx_the_websocket_chat_reaches_every_instance() {
+    if common::external::no_redis() || common::external::missing(&[("nginx", "nginx")]) {
+        return;
+    }
     use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
 

@@ -64,6 +64,9 @@ fn assert_all_received(readings: &[Vec<Received>], expected: &[Received]) {
 // client once each, in publish order, under the ids the publishes returned.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_deliver_every_message_to_every_client_once_in_order() {
+    if common::external::no_redis() {
+        return;
+    }
     let redis = RedisServer::start();
     let mut instances = Vec::new();
     for _ in 0..3 {
@@ -109,6 +112,9 @@ async fn three_instances_deliver_every_message_to_every_client_once_in_order() {
 // in order. The instances are the sse_chat example binary, as deployed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_instances_clients_resume_on_another_without_gap_or_duplicate() {
+    if common::external::no_redis() {
+        return;
+    }
     let redis = RedisServer::start();
     let env = [("REDIS_URL", redis.url())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -172,6 +178,9 @@ async fn a_killed_instances_clients_resume_on_another_without_gap_or_duplicate()
 // every client or to none: never to some.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_restart_refuses_publishes_fast_and_loses_nothing_acknowledged() {
+    if common::external::no_redis() {
+        return;
+    }
     let mut redis = RedisServer::start_with_aof();
     let mut instances = Vec::new();
     for _ in 0..3 {
@@ -310,6 +319,9 @@ async fn a_redis_restart_refuses_publishes_fast_and_loses_nothing_acknowledged()
 // here); instead of skipping, it catches up from the Redis stream, page by page.
 #[tokio::test]
 async fn a_slow_subscriber_catches_up_from_the_stream_instead_of_missing_events() {
+    if common::external::no_redis() {
+        return;
+    }
     let redis = RedisServer::start();
     let hub = Hub::builder().local_buffer(8).redis(&redis.url()).unwrap();
     let mut slow = hub.subscribe("t", None);
@@ -328,6 +340,9 @@ async fn a_slow_subscriber_catches_up_from_the_stream_instead_of_missing_events(
 // joins the live events: every event once, in order, across the seam.
 #[tokio::test]
 async fn resuming_from_an_old_id_replays_from_the_stream_then_goes_live() {
+    if common::external::no_redis() {
+        return;
+    }
     let redis = RedisServer::start();
     let publisher = Hub::redis(&redis.url()).unwrap();
     let hub = Hub::builder().local_buffer(4).redis(&redis.url()).unwrap();
@@ -358,6 +373,9 @@ async fn resuming_from_an_old_id_replays_from_the_stream_then_goes_live() {
 // away (the history is capped), or one newer than anything in the stream.
 #[tokio::test]
 async fn ids_the_stream_no_longer_holds_start_with_a_gap() {
+    if common::external::no_redis() {
+        return;
+    }
     let redis = RedisServer::start();
     let hub = Hub::builder().history(10).redis(&redis.url()).unwrap();
     let first = hub.publish("t", "m0").await.unwrap();
@@ -415,6 +433,9 @@ async fn without_redis_publishes_fail_fast_with_503() {
 // the process, and no longer.
 #[tokio::test]
 async fn a_topics_reader_stops_with_its_last_subscriber() {
+    if common::external::no_redis() {
+        return;
+    }
     let redis = RedisServer::start();
     let hub = Hub::redis(&redis.url()).unwrap();
     let clients = || -> usize {

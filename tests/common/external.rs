@@ -8,6 +8,51 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// Whether a test that needs outside `programs` must skip: it prints one line naming what is
+/// missing and how to install it, and returns `true`. With `BAREASGI_REQUIRE_EXTERNAL=1` (set
+/// by `.ci/run`) a missing program fails the test instead, so CI runs every test.
+///
+/// ```ignore
+/// if common::external::missing(&[("redis-server", "redis-server")]) { return; }
+/// ```
+pub fn missing(programs: &[(&str, &str)]) -> bool {
+    let absent: Vec<_> = programs
+        .iter()
+        .filter(|(program, _)| !on_path(program))
+        .collect();
+    if absent.is_empty() {
+        return false;
+    }
+    let names = absent
+        .iter()
+        .map(|(p, _)| *p)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let packages = absent.iter().map(|(_, p)| *p).collect::<Vec<_>>().join(" ");
+    let line = format!("{names} not found on PATH (apt-get install {packages})");
+    if std::env::var_os("BAREASGI_REQUIRE_EXTERNAL").is_some_and(|v| v == "1") {
+        panic!("{line}; BAREASGI_REQUIRE_EXTERNAL=1 makes it required");
+    }
+    eprintln!("skipped: {line}");
+    true
+}
+
+/// Whether `program` is an executable file in a directory of `PATH`.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path)
+            .any(|dir| std::fs::metadata(dir.join(program)).is_ok_and(|m| m.is_file()))
+    })
+}
+
+/// `missing` for the tests that need `redis-server` (and `redis-cli`, which comes with it).
+pub fn no_redis() -> bool {
+    missing(&[
+        ("redis-server", "redis-server"),
+        ("redis-cli", "redis-tools"),
+    ])
+}
+
 /// A port that was free a moment ago (the kernel does not hand it out again at once).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
