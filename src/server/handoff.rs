@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -63,6 +63,19 @@ impl Handoff {
             .take()
     }
 
+    /// Drops the offered body, if any: called when the connection ends. The body holds the
+    /// connection's [`Activity`](super::activity::Activity) (through its in-flight token)
+    /// and the activity holds this offer, so an offer the connection never took would
+    /// otherwise keep itself, its stream and everything the stream holds (a hub
+    /// subscription, a keep-alive registration) alive forever.
+    pub(super) fn withdraw(&self) -> Option<Body> {
+        self.has_offer.store(false, Ordering::Release);
+        self.offer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
     /// hyper wrote (`false`) or completed a flush (`true`).
     pub(super) fn set_flushed(&self, flushed: bool) {
         self.flushed.store(flushed, Ordering::Release);
@@ -86,22 +99,34 @@ pub(super) struct Detached {
     /// Chunks were written since the transport was last flushed.
     unflushed: bool,
     ending: bool,
-    /// What the client sent while the response was being written (a pipelined request):
-    /// read once, then the socket is not read again until hyper takes over.
-    received: Option<Bytes>,
+    /// What the client sent while the response was being written (a pipelined request),
+    /// kept for hyper: read while there is room ([`KEEP_AT_MOST`]), so that a reset is
+    /// noticed at once; the socket is not read again once it is full.
+    received: BytesMut,
+    /// hyper had already read a request beyond this one (`read_ahead`): like one that
+    /// arrives meanwhile, it makes the client's end of stream a half-close after a
+    /// pipeline rather than leaving (hyper's rule: it does not take an end of stream
+    /// for leaving while it holds unread request bytes).
+    pipelined: bool,
+    /// The client will not be read again: it half-closed after a request, or sent as much
+    /// as is kept.
+    client_done: bool,
     /// The watch on the client: its socket is polled for reading only once it has woken
     /// the task (readiness is checked under a lock), not after every event.
     client: LazyPoll,
 }
 
 impl Detached {
-    pub(super) fn new(body: Body) -> Self {
+    /// `pipelined`: hyper holds request bytes it read beyond this response's request.
+    pub(super) fn new(body: Body, pipelined: bool) -> Self {
         Self {
             body,
             chunk: None,
             unflushed: false,
             ending: false,
-            received: None,
+            received: BytesMut::new(),
+            pipelined,
+            client_done: false,
             client: LazyPoll::default(),
         }
     }
@@ -131,7 +156,7 @@ impl Detached {
             if self.ending {
                 return match Pin::new(&mut *io).poll_flush(cx) {
                     Poll::Ready(Ok(())) => {
-                        let received = self.received.take().unwrap_or_default();
+                        let received = self.received.split().freeze();
                         Poll::Ready(Ok(Ended::Complete { received }))
                     }
                     Poll::Ready(Err(error)) => Poll::Ready(Err(error.into())),
@@ -164,8 +189,8 @@ impl Detached {
         }
     }
 
-    /// Watches the client while the body has nothing to write: the end of its stream
-    /// means it left.
+    /// Watches the client while the body has nothing to write: a reset, or the end of its
+    /// stream before it sent anything more, means it left.
     fn poll_client<IO>(
         &mut self,
         io: &mut IO,
@@ -174,28 +199,39 @@ impl Detached {
     where
         IO: AsyncRead + Unpin,
     {
-        if self.received.is_some() {
-            return Poll::Pending;
-        }
-        let mut buffer = [MaybeUninit::<u8>::uninit(); 512];
-        let mut read = ReadBuf::uninit(&mut buffer);
-        match self
-            .client
-            .poll(cx, |cx| Pin::new(io).poll_read(cx, &mut read))
-        {
-            Poll::Ready(Ok(())) if read.filled().is_empty() => Poll::Ready(Ok(Ended::ClientLeft)),
-            Poll::Ready(Ok(())) => {
-                self.received = Some(Bytes::copy_from_slice(read.filled()));
-                Poll::Pending
+        while !self.client_done {
+            let mut buffer = [MaybeUninit::<u8>::uninit(); 512];
+            let mut read = ReadBuf::uninit(&mut buffer);
+            match self
+                .client
+                .poll(cx, |cx| Pin::new(&mut *io).poll_read(cx, &mut read))
+            {
+                Poll::Ready(Ok(())) if read.filled().is_empty() => {
+                    if self.received.is_empty() && !self.pipelined {
+                        return Poll::Ready(Ok(Ended::ClientLeft));
+                    }
+                    // A half-close after a pipelined request: the stream goes on to its end,
+                    // then hyper reads the end of stream again and closes as it would have.
+                    self.client_done = true;
+                }
+                Poll::Ready(Ok(())) => {
+                    self.received.extend_from_slice(read.filled());
+                    self.client_done = self.received.len() >= KEEP_AT_MOST;
+                }
+                Poll::Ready(Err(error)) => {
+                    tracing::debug!(%error, "reading from the client of a detached stream failed");
+                    return Poll::Ready(Ok(Ended::ClientLeft));
+                }
+                Poll::Pending => return Poll::Pending,
             }
-            Poll::Ready(Err(error)) => {
-                tracing::debug!(%error, "reading from the client of a detached stream failed");
-                Poll::Ready(Ok(Ended::ClientLeft))
-            }
-            Poll::Pending => Poll::Pending,
         }
+        Poll::Pending
     }
 }
+
+/// The most a detached stream keeps of what its client sends meanwhile, as much as hyper's
+/// read buffer holds; past it the client is not read (nor watched) until hyper is back.
+const KEEP_AT_MOST: usize = 8 * 1024;
 
 /// One chunk in the chunked transfer coding: `<size in hex>\r\n<data>\r\n`, or the last
 /// chunk `0\r\n\r\n`.
@@ -327,7 +363,7 @@ mod tests {
     async fn a_detached_body_is_written_chunk_by_chunk_then_ended() {
         let (mut server, mut client) = tokio::io::duplex(7); // forces partial writes
         let body = Body::from_stream(stream::iter(["data: one\n\n", "data: two\n\n"]));
-        let mut detached = Detached::new(body);
+        let mut detached = Detached::new(body, false);
         let sending = tokio::spawn(async move {
             std::future::poll_fn(|cx| detached.poll_send(&mut server, cx)).await
         });
@@ -356,7 +392,7 @@ mod tests {
         let large = "y".repeat(3 * GATHER_UP_TO);
         let pieces = vec!["data: small\n\n".to_owned(), large.clone()];
         let (mut server, mut client) = tokio::io::duplex(5);
-        let mut detached = Detached::new(Body::from_stream(stream::iter(pieces)));
+        let mut detached = Detached::new(Body::from_stream(stream::iter(pieces)), false);
         let sending = tokio::spawn(async move {
             std::future::poll_fn(|cx| detached.poll_send(&mut server, cx)).await
         });
@@ -373,7 +409,7 @@ mod tests {
     async fn an_empty_piece_of_the_stream_is_not_taken_for_the_last_chunk() {
         let (mut server, mut client) = tokio::io::duplex(1024);
         let body = Body::from_stream(stream::iter(["", "data: one\n\n", ""]));
-        let mut detached = Detached::new(body);
+        let mut detached = Detached::new(body, false);
         let ended = std::future::poll_fn(|cx| detached.poll_send(&mut server, cx)).await;
         assert!(matches!(ended, Ok(Ended::Complete { .. })));
         drop(server);
@@ -387,7 +423,7 @@ mod tests {
         let (mut server, mut client) = tokio::io::duplex(1024);
         let (ticks, events) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
         let body = Body::from_stream(tokio_stream_from(events));
-        let mut detached = Detached::new(body);
+        let mut detached = Detached::new(body, false);
         let sending = tokio::spawn(async move {
             std::future::poll_fn(|cx| detached.poll_send(&mut server, cx)).await
         });
@@ -410,7 +446,7 @@ mod tests {
         );
 
         let (mut server, client) = tokio::io::duplex(1024);
-        let mut detached = Detached::new(Body::from_stream(stream::pending::<Bytes>()));
+        let mut detached = Detached::new(Body::from_stream(stream::pending::<Bytes>()), false);
         drop(client);
         let ended = std::future::poll_fn(|cx| detached.poll_send(&mut server, cx)).await;
         assert_eq!(ended.unwrap(), Ended::ClientLeft);

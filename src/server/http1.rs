@@ -113,7 +113,7 @@ where
             .expect("a connection that is sending a response has not been upgraded");
         self.state = State::Detached {
             socket: parts.io.into_inner(),
-            sender: Detached::new(body),
+            sender: Detached::new(body, !parts.read_buf.is_empty()),
             // A copy, usually of nothing: hyper's 8 KiB read buffer is freed now.
             read_ahead: Bytes::copy_from_slice(&parts.read_buf),
             service: parts.service,
@@ -186,6 +186,16 @@ where
                 State::Done => return Poll::Ready(Ok(())),
             }
         }
+    }
+}
+
+/// However the connection ends (hyper's error after a head it could not flush, the
+/// write-stall watchdog, a hard stop, the client leaving), a body offered to it and not yet
+/// taken is dropped with it: the offer and the body hold each other (see
+/// `Handoff::withdraw`), and only the connection can break that tie.
+impl<I> Drop for Http1Connection<'_, I> {
+    fn drop(&mut self) {
+        drop(self.activity.handoff.withdraw());
     }
 }
 

@@ -18,15 +18,27 @@
 //! and a client that reads 64 KiB per write-stall timeout (2 KiB/s at the default 30 s)
 //! is never taken for stalled. Data sent but not yet acknowledged is not capped, so
 //! throughput is unchanged; events also wait less behind a backlog.
+//!
+//! And it closes a connection in stages (RFC 9112, 9.6): its shutdown half-closes the
+//! socket, then reads and discards what the client still sends until the client closes
+//! too, for at most [`LINGER_TIME`] and [`LINGER_BYTES`]. Closing a socket that still has
+//! unread bytes makes the kernel answer with a reset, which discards whatever the client
+//! had not read yet: the end of an event stream, the last chunk, a `Connection: close`
+//! answer. hyper (once the client sent more than its read buffer holds) and a detached
+//! stream (which reads the client only once) both left such bytes.
 
+use std::future::Future;
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Sleep;
 
 use super::activity::Activity;
 
@@ -44,11 +56,30 @@ pub(super) fn cap_unsent_bytes(stream: &TcpStream) {
     let _ = stream;
 }
 
+/// The longest a closing connection waits for its client to close too (see the module's
+/// docs). A graceful shutdown's own timeout still bounds it.
+pub(super) const LINGER_TIME: Duration = Duration::from_secs(2);
+
+/// The most a closing connection reads (and discards) of what its client still sends.
+pub(super) const LINGER_BYTES: usize = 1024 * 1024;
+
 /// The transport `IO`, with its writes recorded and its connection slot held.
 pub(super) struct Metered<IO> {
     io: IO,
     activity: Arc<Activity>,
     _slot: Option<OwnedSemaphorePermit>,
+    /// Set once the write side is shut: the close's second stage (boxed: only closing
+    /// connections need it).
+    linger: Option<Pin<Box<Linger>>>,
+}
+
+pin_project_lite::pin_project! {
+    /// A half-closed connection waiting for its client's end of stream.
+    struct Linger {
+        #[pin]
+        deadline: Sleep,
+        discarded: usize,
+    }
 }
 
 impl<IO> Metered<IO> {
@@ -57,6 +88,7 @@ impl<IO> Metered<IO> {
             io,
             activity,
             _slot: slot,
+            linger: None,
         }
     }
 
@@ -86,7 +118,7 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Metered<IO> {
     }
 }
 
-impl<IO: AsyncWrite + Unpin> AsyncWrite for Metered<IO> {
+impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Metered<IO> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -120,7 +152,44 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Metered<IO> {
         flushed
     }
 
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
+    /// Half-closes, then lingers (see the module's docs); ready once the client has closed
+    /// too, or sent more than [`LINGER_BYTES`], or [`LINGER_TIME`] has passed.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.linger.is_none() {
+            ready!(Pin::new(&mut this.io).poll_shutdown(cx))?;
+            this.linger = Some(Box::pin(Linger {
+                deadline: tokio::time::sleep(LINGER_TIME),
+                discarded: 0,
+            }));
+        }
+        let Some(linger) = &mut this.linger else {
+            unreachable!("set above")
+        };
+        let linger = linger.as_mut().project();
+        let (mut deadline, discarded) = (linger.deadline, linger.discarded);
+        let mut buffer = [MaybeUninit::<u8>::uninit(); 4096];
+        loop {
+            let mut read = ReadBuf::uninit(&mut buffer);
+            match Pin::new(&mut this.io).poll_read(cx, &mut read) {
+                Poll::Ready(Ok(())) if read.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => {
+                    *discarded += read.filled().len();
+                    if *discarded > LINGER_BYTES {
+                        tracing::debug!("closing client kept sending; closing anyway");
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+                // A reset: nothing left to wait for.
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Pending => {
+                    if deadline.as_mut().poll(cx).is_ready() {
+                        tracing::debug!("closing client did not close within the linger time");
+                        return Poll::Ready(Ok(()));
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
     }
 }
