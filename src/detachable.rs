@@ -3,8 +3,8 @@
 //! after. Decided from the request (here, for the direct path and the tower layers alike)
 //! and from the response's status and headers.
 
-use http::HeaderValue;
 use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderValue};
 use http::{Method, StatusCode, Version};
 
 use crate::server::InFlight;
@@ -27,6 +27,55 @@ pub(crate) fn answered_chunked<B: http_body::Body>(
         && *method != Method::HEAD
         && *method != Method::CONNECT
         && request_body.is_end_stream()
+}
+
+/// How hyper frames a streamed answer to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// Chunked, on an HTTP/1.1 connection that may send it itself (see [`answered_chunked`]).
+    Detachable,
+    /// Delimited by closing the connection: an HTTP/1.0 request.
+    UntilClose,
+    /// Anything else: HTTP/2, `HEAD`, after a request body, before a close asked for.
+    Other,
+}
+
+impl Framing {
+    /// The framing of a streamed answer to this request (see [`answered_chunked`]).
+    pub(crate) fn of<B: http_body::Body>(
+        method: &Method,
+        version: Version,
+        in_flight: Option<&InFlight>,
+        request_body: &B,
+    ) -> Self {
+        if answered_chunked(method, version, in_flight, request_body) {
+            Self::Detachable
+        } else if version == Version::HTTP_10 {
+            Self::UntilClose
+        } else {
+            Self::Other
+        }
+    }
+
+    /// Marks an answer that ends with the connection as such: `connection: close`, and the
+    /// answer's version HTTP/1.0, which is what makes hyper drop keep-alive. Left as it was,
+    /// hyper would echo an HTTP/1.0 client's `keep-alive` on a body it then delimits by
+    /// closing, contradicting itself (RFC 9112 9.3: a kept-alive HTTP/1.0 answer needs a
+    /// length). hyper writes `HTTP/1.0` to such a client whatever the version says.
+    pub(crate) fn declare_close(
+        self,
+        version: &mut Version,
+        headers: &mut HeaderMap,
+        exact_len: Option<u64>,
+    ) {
+        if self == Self::UntilClose && exact_len.is_none() && !headers.contains_key(CONTENT_LENGTH)
+        {
+            *version = Version::HTTP_10;
+            if !headers.contains_key(CONNECTION) {
+                headers.insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+        }
+    }
 }
 
 /// Whether a `Connection` header value has the `close` option (RFC 9112, 9.6).

@@ -39,12 +39,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::ALLOW;
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Request, Response, StatusCode, Version};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Limits;
 use crate::body::Body;
-pub(crate) use crate::detachable::{answered_chunked, sent_chunked};
+pub(crate) use crate::detachable::{Framing, sent_chunked};
 use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
 use crate::middleware::{Middleware, Next};
@@ -179,7 +179,7 @@ impl AppService {
                 state: State::Ready(Box::new(response)),
                 timeout: None,
                 head: Head::No,
-                chunked: false,
+                framing: Framing::Other,
                 shared: self.shared.clone(),
                 in_flight: None,
                 traced: None,
@@ -237,7 +237,7 @@ impl AppService {
         } else {
             Head::No
         };
-        let chunked = answered_chunked(&parts.method, parts.version, in_flight.as_ref(), &body);
+        let framing = Framing::of(&parts.method, parts.version, in_flight.as_ref(), &body);
         // An INFO span, so that errors logged inside a handler carry the method and path with
         // the usual subscriber settings; with no subscriber it costs one relaxed load. Not
         // made at all unless a subscriber wants it: with `tracing`'s `log` feature on (axum's
@@ -280,7 +280,7 @@ impl AppService {
             state,
             timeout,
             head,
-            chunked,
+            framing,
             shared: shared.clone(),
             in_flight,
             traced,
@@ -467,7 +467,7 @@ struct AppFuture {
     /// The request timeout's timer (its length is `shared.request_timeout`).
     timeout: Option<Pin<Box<tokio::time::Sleep>>>,
     head: Head,
-    chunked: bool,
+    framing: Framing,
     // For the shutdown token, which a streamed body may need; cloning the token itself
     // would take a lock on every request.
     shared: Arc<Shared>,
@@ -525,7 +525,7 @@ impl AppFuture {
         Poll::Ready(into_hyper(
             response,
             this.head,
-            this.chunked,
+            this.framing,
             &this.shared,
             in_flight,
         ))
@@ -535,7 +535,7 @@ impl AppFuture {
 fn into_hyper(
     response: HttpResponse,
     head: Head,
-    chunked: bool,
+    framing: Framing,
     shared: &Shared,
     in_flight: Option<InFlight>,
 ) -> Response<Body> {
@@ -547,18 +547,23 @@ fn into_hyper(
     if shared.header_room > 0 {
         headers.reserve(shared.header_room);
     }
+    let mut version = Version::HTTP_11;
     match head {
         Head::Here => answer_head(&mut headers, &mut body),
         // A `HEAD` answer's body may be empty with the `GET` length declared (ServeDir's).
         Head::Outside => body.prepare_to_send(&shared.shutdown, in_flight, false),
         Head::No => {
             drop_wrong_content_length(&mut headers, &body);
-            let detach = chunked && body.is_long_lived() && sent_chunked(status, &headers);
+            framing.declare_close(&mut version, &mut headers, body.exact_len());
+            let detach = framing == Framing::Detachable
+                && body.is_long_lived()
+                && sent_chunked(status, &headers);
             body.prepare_to_send(&shared.shutdown, in_flight, detach);
         }
     }
     let mut response = Response::new(body);
     *response.status_mut() = status;
+    *response.version_mut() = version;
     let unused = std::mem::replace(response.headers_mut(), headers);
     // The map `Response::new` made, empty: `HeaderMap::new` documents that it does not
     // allocate, so there is nothing to free, and dropping it would still cost an

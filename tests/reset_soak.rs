@@ -5,8 +5,8 @@
 //! 89 MB of RSS. Now the server's RSS must come back to within 1 MiB of where it was once
 //! it had served its first requests.
 //!
-//! 10,000 requests by default (a few seconds on a quiet machine); `SOAK_REQUESTS=100000` for the full attack.
-//! The server runs as the example's `main` runs it (a runtime of its own); the process's
+//! 10,000 requests by default (a few seconds on a quiet machine); `SOAK_REQUESTS=100000`
+//! for the full attack. The server runs as the example's `main` runs it (a runtime of its own); the process's
 //! RSS is measured, the client's share of it (a few sockets at a time) being steady.
 
 #[path = "../examples/sse_chat.rs"]

@@ -168,3 +168,37 @@ fn without_dates(reply: &str) -> String {
         .collect::<Vec<_>>()
         .join("\r\n")
 }
+
+/// An HTTP/1.0 client that asks for keep-alive gets an event stream delimited by the
+/// connection's close; hyper used to answer `connection: keep-alive` on it all the same,
+/// then close. The answer now says it closes.
+#[tokio::test]
+async fn an_http_1_0_stream_says_it_ends_with_the_connection() {
+    for path in [Path::Detached, Path::Hyper] {
+        let server = TestServer::start(app(path)).await;
+        let reply = common::raw(
+            server.addr,
+            b"GET /finite?n=2 HTTP/1.0\r\nconnection: keep-alive\r\n\r\n",
+        )
+        .await;
+        let head = reply.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+        assert!(head.contains("connection: close"), "{path:?}: {reply:?}");
+        assert!(!head.contains("keep-alive"), "{path:?}: {reply:?}");
+        assert!(reply.ends_with("data: event 1\n\n"), "{path:?}: {reply:?}");
+    }
+    // A length known up front keeps the connection, as HTTP/1.0 keep-alive allows.
+    let server = TestServer::start(app(Path::Detached)).await;
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"GET /hello HTTP/1.0\r\nconnection: keep-alive\r\n\r\n")
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    common::read_to(&mut socket, &mut received, b"Hello, World!").await;
+    let reply = String::from_utf8_lossy(&received);
+    assert!(reply.contains("content-length: 13"), "{reply:?}");
+    assert!(
+        !reply.to_ascii_lowercase().contains("connection: close"),
+        "{reply:?}"
+    );
+}

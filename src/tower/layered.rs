@@ -17,7 +17,7 @@ use crate::error::BoxError;
 use crate::request::{BodyPace, RequestBody};
 use crate::response::{HttpResponse, answer_head};
 use crate::server::InFlight;
-use crate::service::{AppService, answered_chunked, sent_chunked};
+use crate::service::{AppService, Framing, sent_chunked};
 
 /// A layer given to `app.layer`, waiting for the service it will wrap.
 pub(crate) type LayerFn = Box<dyn FnOnce(Inner) -> BoxedService + Send + Sync>;
@@ -69,7 +69,7 @@ impl Layers {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let chunked = answered_chunked(
+        let framing = Framing::of(
             request.method(),
             request.version(),
             in_flight.as_ref(),
@@ -100,7 +100,7 @@ impl Layers {
             state,
             in_flight,
             is_head,
-            chunked,
+            framing,
         }
     }
 }
@@ -112,8 +112,8 @@ pub(crate) struct LayeredFuture {
     in_flight: Option<InFlight>,
     /// The layers saw the response `GET` would get; `HEAD` is answered here.
     is_head: bool,
-    /// Whether a long-lived answer may leave hyper (see `service::answered_chunked`).
-    chunked: bool,
+    /// Whether a long-lived answer may leave hyper, or ends with the connection.
+    framing: Framing,
 }
 
 enum State {
@@ -151,7 +151,14 @@ impl LayeredFuture {
         // bypass the layer (TraceLayer's end-of-stream callback, a transformation). Only a
         // long-lived `Body` that reaches hyper as itself — no layer wrapped it, which would
         // have made it an `http_body::Body` of the layer's — may leave hyper here.
-        let detach = self.chunked
+        if !self.is_head && self.framing == Framing::UntilClose {
+            let exact_len = response.body().exact_len();
+            let (mut parts, body) = response.into_parts();
+            self.framing
+                .declare_close(&mut parts.version, &mut parts.headers, exact_len);
+            response = Response::from_parts(parts, body);
+        }
+        let detach = self.framing == Framing::Detachable
             && response.body().is_long_lived()
             && sent_chunked(response.status(), response.headers());
         response.body_mut().hold_open(self.in_flight.take(), detach);
