@@ -33,10 +33,10 @@ use crate::middleware::Middleware;
 use crate::request::{MinDataRate, RequestBody};
 use crate::router::HttpRouter;
 use crate::server::{self, Transport};
+use crate::service::tower::{Inner, LayerFn};
 use crate::service::{AppService, Shared};
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
-use crate::tower::{Inner, LayerFn};
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
 use crate::ws::{WsMiddleware, WsRouter, WsRuntime};
@@ -126,7 +126,7 @@ impl Application {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        self.layers.push(crate::tower::boxed_layer(layer));
+        self.layers.push(crate::service::tower::boxed_layer(layer));
         self
     }
 

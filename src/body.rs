@@ -37,8 +37,9 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::error::BoxError;
 use crate::lazy_poll::LazyPoll;
-use crate::server::InFlight;
+use in_flight::InFlight;
 
+pub(crate) mod in_flight;
 mod source;
 use source::{Chunks, Frames, Source};
 

@@ -60,7 +60,7 @@ use crate::response::HttpResponse;
 /// Split on `;` as bytes, not through `HeaderValue::to_str`: that refuses a whole header
 /// for one byte outside visible ASCII, and a single cookie with UTF-8 in its value (set by
 /// a page's script, say) would then hide every other cookie, the session's included.
-fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
+pub(crate) fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -72,7 +72,7 @@ fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
 }
 
 /// The value of the first cookie called `name`, without surrounding double quotes.
-fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     let value = request_cookies(headers)
         .find(|cookie| cookie.name() == name)?
         .value_raw()?;
@@ -113,7 +113,7 @@ fn signing_key(key: &Key, name: &str) -> Key {
 
 /// The value of the first cookie called `name` whose signature `key` verifies: one that
 /// another site planted under the same name does not shadow the real one.
-fn verified_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> {
+pub(crate) fn verified_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> {
     let jar = CookieJar::new();
     let key = signing_key(key, name);
     let signed = jar.signed(&key);
@@ -123,7 +123,7 @@ fn verified_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> 
 }
 
 /// The decrypted value of the first cookie called `name` that `key` decrypts.
-fn decrypted_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> {
+pub(crate) fn decrypted_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String> {
     let jar = CookieJar::new();
     let private = jar.private(key);
     candidates(headers, name)
@@ -153,34 +153,6 @@ impl HttpRequest {
 
     /// The decrypted value of the private cookie `name`; `None` when it is absent, was
     /// changed, or was encrypted with another key.
-    #[must_use]
-    pub fn private_cookie(&self, name: &str, key: &Key) -> Option<String> {
-        decrypted_value(self.headers(), name, key)
-    }
-}
-
-#[cfg(feature = "ws")]
-impl crate::ws::WebSocketRequest {
-    /// The value of the cookie `name` sent with the handshake (see
-    /// [`HttpRequest::cookie`]).
-    #[must_use]
-    pub fn cookie(&self, name: &str) -> Option<&str> {
-        cookie_value(self.headers(), name)
-    }
-
-    /// Every cookie sent with the handshake, in order.
-    pub fn cookies(&self) -> impl Iterator<Item = Cookie<'_>> {
-        request_cookies(self.headers())
-    }
-
-    /// The verified value of the signed cookie `name` (see [`HttpRequest::signed_cookie`]).
-    #[must_use]
-    pub fn signed_cookie(&self, name: &str, key: &Key) -> Option<String> {
-        verified_value(self.headers(), name, key)
-    }
-
-    /// The decrypted value of the private cookie `name` (see
-    /// [`HttpRequest::private_cookie`]).
     #[must_use]
     pub fn private_cookie(&self, name: &str, key: &Key) -> Option<String> {
         decrypted_value(self.headers(), name, key)

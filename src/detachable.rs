@@ -7,7 +7,7 @@ use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue};
 use http::{Method, StatusCode, Version};
 
-use crate::server::InFlight;
+use crate::body::in_flight::InFlight;
 
 /// Whether hyper would send a streamed answer to this request chunked, so that the
 /// connection may send it itself (see `server::handoff`): HTTP/1.1, a body to send (not

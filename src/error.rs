@@ -19,11 +19,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
-
-use crate::body::Body;
-use crate::response::{HttpResponse, IntoResponse, TEXT_PLAIN};
 
 /// A boxed error that can cross threads: what streams and lifespan handlers may fail with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -56,6 +53,15 @@ impl Error {
     pub(crate) fn startup(index: usize, source: BoxError) -> Self {
         Self {
             kind: Kind::Startup(index),
+            source: Some(source),
+        }
+    }
+
+    /// A TLS certificate or key could not be loaded (`tls` converts its error with this).
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls(source: BoxError) -> Self {
+        Self {
+            kind: Kind::Tls,
             source: Some(source),
         }
     }
@@ -115,17 +121,6 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source.as_deref().map(|e| e as _)
-    }
-}
-
-/// So that `TlsConfig::from_pem_files(..)?` works in a `main` returning this error.
-#[cfg(feature = "tls")]
-impl From<crate::tls::TlsError> for Error {
-    fn from(error: crate::tls::TlsError) -> Self {
-        Self {
-            kind: Kind::Tls,
-            source: Some(error.into()),
-        }
     }
 }
 
@@ -194,6 +189,11 @@ impl HttpError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// Status, message and headers, for the response (see `response::errors`).
+    pub(crate) fn into_parts(self) -> (StatusCode, Cow<'static, str>, HeaderMap) {
+        (self.status, self.message, self.headers)
+    }
 }
 
 impl fmt::Display for HttpError {
@@ -203,53 +203,6 @@ impl fmt::Display for HttpError {
 }
 
 impl std::error::Error for HttpError {}
-
-impl IntoResponse for HttpError {
-    fn into_response(self) -> HttpResponse {
-        let mut headers = self.headers;
-        headers
-            .entry(CONTENT_TYPE)
-            .or_insert(HeaderValue::from_static(TEXT_PLAIN));
-        let body = match self.message {
-            Cow::Borrowed(text) => Body::from(text),
-            Cow::Owned(text) => Body::from(text),
-        };
-        HttpResponse {
-            status: self.status,
-            headers,
-            body,
-        }
-    }
-}
-
-/// Any other error is a `500` whose body says nothing about it; the error itself is logged
-/// (inside the request's span, which carries the method and path).
-impl IntoResponse for BoxError {
-    fn into_response(self) -> HttpResponse {
-        tracing::error!(error = %self, "handler failed");
-        HttpResponse::internal_server_error()
-    }
-}
-
-impl IntoResponse for std::io::Error {
-    fn into_response(self) -> HttpResponse {
-        tracing::error!(error = %self, "handler failed with an I/O error");
-        HttpResponse::internal_server_error()
-    }
-}
-
-impl IntoResponse for Error {
-    fn into_response(self) -> HttpResponse {
-        tracing::error!(error = %self, "handler failed");
-        HttpResponse::internal_server_error()
-    }
-}
-
-impl IntoResponse for std::convert::Infallible {
-    fn into_response(self) -> HttpResponse {
-        match self {}
-    }
-}
 
 #[cfg(test)]
 mod tests {

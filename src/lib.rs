@@ -57,6 +57,8 @@
 //! | `redis` | off | `Hub::redis`: the [`hub`] through Redis, for several instances |
 
 pub mod app;
+#[doc = include_str!("../docs/architecture.md")]
+pub mod architecture {}
 pub mod body;
 #[cfg(feature = "cookies")]
 pub mod cookies;
@@ -77,12 +79,13 @@ pub mod response;
 pub mod router;
 mod server;
 pub mod service;
+/// The tower door: see [`service::tower`].
+pub use service::tower;
 pub mod sse;
 #[cfg(feature = "test")]
 pub mod test;
 #[cfg(feature = "tls")]
 pub mod tls;
-pub mod tower;
 pub mod typemap;
 #[cfg(any(feature = "query", feature = "form"))]
 pub mod urlencoded;

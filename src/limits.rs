@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use crate::request::MinDataRate;
-
 /// Limits and timeouts; every one has a setter on
 /// [`Application`](crate::Application).
 #[derive(Debug, Clone)]
@@ -73,5 +71,75 @@ impl Default for Limits {
             #[cfg(feature = "ws")]
             ws_ping_timeout: Duration::from_secs(20),
         }
+    }
+}
+
+/// The slowest a request body may arrive, on average, while the handler waits for it (as
+/// Kestrel's `MinRequestBodyDataRate`): once the handler has waited longer than the grace
+/// period in all, a body whose bytes so far are fewer than `bytes_per_second` × that time
+/// ends the request with [`BodyError::TooSlow`](crate::BodyError::TooSlow) (`408`).
+///
+/// Only the time the handler spends waiting for data counts, so a handler that reads
+/// slowly (writing each chunk to a slow disk, say) never makes its client look slow.
+///
+/// ```
+/// use std::time::Duration;
+/// use bareasgi::{Application, MinDataRate};
+///
+/// let mut app = Application::new();
+/// // Clients on slow links: 100 bytes per second after the first 10 seconds.
+/// app.min_body_data_rate(Some(MinDataRate::new(100, Duration::from_secs(10))));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinDataRate {
+    bytes_per_second: u32,
+    grace: Duration,
+}
+
+impl MinDataRate {
+    /// At least `bytes_per_second` on average, checked once the handler has waited for the
+    /// body longer than `grace` in all.
+    ///
+    /// # Panics
+    /// When `bytes_per_second` is 0 (turn the check off with `None` instead).
+    #[track_caller]
+    #[must_use]
+    pub const fn new(bytes_per_second: u32, grace: Duration) -> Self {
+        assert!(
+            bytes_per_second > 0,
+            "a minimum data rate of 0 bytes per second checks nothing: pass `None` to turn it off"
+        );
+        Self {
+            bytes_per_second,
+            grace,
+        }
+    }
+
+    /// The minimum average rate, in bytes per second.
+    #[must_use]
+    pub const fn bytes_per_second(&self) -> u32 {
+        self.bytes_per_second
+    }
+
+    /// How long the handler may wait for the body before the rate is checked.
+    #[must_use]
+    pub const fn grace(&self) -> Duration {
+        self.grace
+    }
+
+    /// How long, in all, a handler may wait for a body of which `received` bytes came.
+    pub(crate) fn allowed_wait(&self, received: u64) -> Duration {
+        let earned = Duration::from_secs_f64(received as f64 / f64::from(self.bytes_per_second));
+        self.grace.max(earned)
+    }
+}
+
+impl Default for MinDataRate {
+    /// 240 bytes per second (Kestrel's rate: a link slower than 2 kbit/s is not a client's
+    /// but an attacker's) after 30 seconds of waiting (the body-read timeout's default, where
+    /// Kestrel waits 5): a client that pauses on a poor link is given as long as one that
+    /// stalls, and a trickle no longer than that.
+    fn default() -> Self {
+        Self::new(240, Duration::from_secs(30))
     }
 }

@@ -36,6 +36,8 @@ use http::{HeaderMap, StatusCode};
 
 use crate::body::Body;
 
+mod errors;
+
 pub(crate) const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 // Header values as constants: `HeaderValue::from_static` made at run time checks every byte.
 const TEXT_PLAIN_VALUE: HeaderValue = HeaderValue::from_static(TEXT_PLAIN);

@@ -91,22 +91,8 @@ impl HttpRequest {
     }
 }
 
-#[cfg(all(feature = "query", feature = "ws"))]
-impl crate::ws::WebSocketRequest {
-    /// The handshake's query string deserialized into `T`, as [`HttpRequest::query_as`]
-    /// does: a browser's `new WebSocket(url)` cannot add headers, so options (and often a
-    /// token) come this way.
-    ///
-    /// # Errors
-    /// [`QueryError`] (a `400 Bad Request` naming the field and the problem) when the query
-    /// does not fit `T`; a WebSocket handler refuses with it by `ws.reject(error)`.
-    pub fn query_as<T: DeserializeOwned>(&self) -> Result<T, QueryError> {
-        query_as(self.query())
-    }
-}
-
 #[cfg(feature = "query")]
-fn query_as<T: DeserializeOwned>(query: Option<&str>) -> Result<T, QueryError> {
+pub(crate) fn query_as<T: DeserializeOwned>(query: Option<&str>) -> Result<T, QueryError> {
     deserialize(query.unwrap_or("").as_bytes()).map_err(|problem| {
         tracing::debug!(%problem, "refused the query string");
         QueryError { problem }

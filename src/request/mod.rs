@@ -11,10 +11,12 @@
 //! }
 //! ```
 
+mod any_body;
 mod body;
 mod matches;
 mod pace;
 
+pub(crate) use any_body::request_body;
 pub use body::{BodyError, RequestBody};
 pub use matches::{MatchError, Matches};
 pub(crate) use pace::BodyPace;

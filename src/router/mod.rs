@@ -47,6 +47,7 @@
 mod error;
 mod method;
 mod mount;
+mod mounted;
 mod path;
 mod pattern;
 #[cfg(test)]
@@ -62,6 +63,7 @@ use smallvec::SmallVec;
 
 pub use error::RouteError;
 pub use method::IntoMethod;
+pub(crate) use mounted::{BoxedService, Mount, Normalize, into_response};
 use path::check_path;
 pub use pattern::{CaptureKind, PatternError};
 use pattern::{Pattern, Segment};

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Request, Response};
 
+use super::Mount;
 use super::pattern::{CaptureKind, Pattern, PatternError, Segment};
 use super::{HttpRouter, Route, RouteError};
 use crate::error::BoxError;
 use crate::handler::Handler;
 use crate::request::RequestBody;
-use crate::tower::Mount;
 
 /// The capture that takes what is under a mount's prefix; not a name a pattern can use.
 const REST: &str = "*";

@@ -25,14 +25,14 @@ use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
-use super::activity::{Activity, Sample};
 use super::http1::Http1Connection;
 use super::http2::{Http2Service, SendBudget};
 use super::io::Metered;
 use super::signal::LazySignal;
 use super::sniffed::{Prefix, Sniffed, sniff};
 use super::watchdog::{Verdict, Watchdog};
-use crate::app::Limits;
+use crate::body::in_flight::{Activity, Sample};
+use crate::limits::Limits;
 use crate::service::AppService;
 
 /// The protocol settings every connection is served with.

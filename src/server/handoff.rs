@@ -7,7 +7,7 @@
 //!
 //! So a long-lived body (an [`EventStream`](crate::sse::EventStream)'s) is handed from
 //! hyper to the connection: on hyper's first poll the body gives itself to the connection's
-//! [`Handoff`] and stays pending; once hyper has flushed the head, the connection takes
+//! `Handoff` (in `body::in_flight`, where the body can reach it) and stays pending; once hyper has flushed the head, the connection takes
 //! the socket back from hyper (`into_parts`), drops hyper's state, and [`Detached`] writes
 //! the rest of the body in the same chunked framing hyper would have used, one chunk per
 //! event, with the same backpressure (the next chunk is produced once the last is
@@ -22,8 +22,6 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
@@ -33,54 +31,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use crate::body::Body;
 use crate::error::BoxError;
 use crate::lazy_poll::LazyPoll;
-
-/// Where a connection's long-lived response body waits to be taken from hyper.
-#[derive(Debug, Default)]
-pub(crate) struct Handoff {
-    has_offer: AtomicBool,
-    offer: Mutex<Option<Body>>,
-    /// Whether hyper has nothing left to write: its last call on the socket was a flush
-    /// that completed (hyper flushes only once its own buffer is empty).
-    flushed: AtomicBool,
-}
-
-impl Handoff {
-    /// Gives the connection `body` to send by itself.
-    pub(crate) fn offer(&self, body: Body) {
-        *self.offer.lock().unwrap_or_else(PoisonError::into_inner) = Some(body);
-        self.has_offer.store(true, Ordering::Release);
-    }
-
-    /// The offered body, once hyper has written everything before it.
-    pub(super) fn take(&self) -> Option<Body> {
-        if !self.has_offer.load(Ordering::Acquire) || !self.flushed.load(Ordering::Acquire) {
-            return None;
-        }
-        self.has_offer.store(false, Ordering::Release);
-        self.offer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-    }
-
-    /// Drops the offered body, if any: called when the connection ends. The body holds the
-    /// connection's [`Activity`](super::activity::Activity) (through its in-flight token)
-    /// and the activity holds this offer, so an offer the connection never took would
-    /// otherwise keep itself, its stream and everything the stream holds (a hub
-    /// subscription, a keep-alive registration) alive forever.
-    pub(super) fn withdraw(&self) -> Option<Body> {
-        self.has_offer.store(false, Ordering::Release);
-        self.offer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-    }
-
-    /// hyper wrote (`false`) or completed a flush (`true`).
-    pub(super) fn set_flushed(&self, flushed: bool) {
-        self.flushed.store(flushed, Ordering::Release);
-    }
-}
 
 /// How a detached response ended.
 #[derive(Debug, PartialEq, Eq)]

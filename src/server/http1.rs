@@ -11,12 +11,12 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::activity::{Activity, InFlight};
 use super::connection::{Connection, Io};
 use super::handoff::{Detached, Ended};
 use super::host;
 use super::io::Metered;
 use super::sniffed::Sniffed;
+use crate::body::in_flight::{Activity, InFlight};
 use crate::service::AppService;
 
 /// The application as an HTTP/1.1 connection's service: each request is counted in the

@@ -22,8 +22,8 @@ use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 
-use super::activity::{Activity, StreamInFlight};
 use crate::body::Body;
+use crate::body::in_flight::{Activity, StreamInFlight};
 use crate::service::{AppService, ResponseFuture};
 
 /// The bytes of response bodies a connection has handed to h2 and h2 has not yet written.

@@ -40,7 +40,7 @@ use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Sleep;
 
-use super::activity::Activity;
+use crate::body::in_flight::Activity;
 
 /// The most bytes a connection's socket holds that have not been sent yet.
 pub(super) const UNSENT_LOW_WATER: u32 = 128 * 1024;

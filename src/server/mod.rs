@@ -15,7 +15,6 @@
 //! after the response in flight, HTTP/2 sends GOAWAY) and end the streams marked
 //! `end_on_shutdown`; after the shutdown timeout, drop whatever is still open.
 
-mod activity;
 mod connection;
 mod fd_limit;
 mod handoff;
@@ -29,8 +28,6 @@ mod sniffed;
 mod tls;
 mod watchdog;
 
-pub(crate) use activity::InFlight;
-
 use std::future::Future;
 use std::sync::Arc;
 
@@ -39,7 +36,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::app::Limits;
+use crate::limits::Limits;
 use crate::service::AppService;
 use connection::Protocols;
 use fd_limit::AcceptErrors;

@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use super::activity::Sample;
+use crate::body::in_flight::Sample;
 
 /// The shortest period the timer fires at, however short the timeouts.
 const MIN_PERIOD: Duration = Duration::from_millis(1);

@@ -68,3 +68,10 @@ impl std::error::Error for TlsError {
         self.source.as_deref().map(|e| e as _)
     }
 }
+
+/// So that `TlsConfig::from_pem_files(..)?` works in a `main` returning [`crate::Error`].
+impl From<TlsError> for crate::Error {
+    fn from(error: TlsError) -> Self {
+        Self::tls(error.into())
+    }
+}

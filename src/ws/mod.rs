@@ -72,6 +72,8 @@ mod keepalive;
 mod message;
 mod middleware;
 mod request;
+#[cfg(any(feature = "cookies", feature = "query"))]
+mod request_features;
 mod router;
 mod runtime;
 mod socket;

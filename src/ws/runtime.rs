@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::middleware::WsMiddleware;
-use crate::app::Limits;
+use crate::limits::Limits;
 
 pub(crate) struct WsRuntime {
     pub(crate) config: WebSocketConfig,

@@ -1,3 +1,8 @@
+//! What a response body holds of the connection it is sent on, without knowing the server:
+//! the connection's [`Activity`], reached through the request's [`InFlight`] token, and in
+//! it the [`Handoff`] where a long-lived HTTP/1.1 body gives itself to the connection (see
+//! `server::handoff`). The server makes them; the body only holds and offers.
+//!
 //! What a connection has been doing, for its timeouts: requests (or HTTP/2 streams)
 //! started and still open, bytes written to the socket, and whether the last write found
 //! the socket full.
@@ -16,7 +21,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::handoff::Handoff;
+use std::sync::{Mutex, PoisonError};
+
+use super::Body;
 
 /// The counters of one connection.
 #[derive(Debug, Default)]
@@ -32,11 +39,11 @@ pub(crate) struct Activity {
 
 /// The counters at one instant; `watchdog` compares two of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct Sample {
-    pub(super) started: u64,
-    pub(super) open: bool,
-    pub(super) written: u64,
-    pub(super) write_blocked: bool,
+pub(crate) struct Sample {
+    pub(crate) started: u64,
+    pub(crate) open: bool,
+    pub(crate) written: u64,
+    pub(crate) write_blocked: bool,
 }
 
 impl Activity {
@@ -45,7 +52,7 @@ impl Activity {
         counter.store(value.wrapping_add_signed(delta), Ordering::Relaxed);
     }
 
-    pub(super) fn sample(&self) -> Sample {
+    pub(crate) fn sample(&self) -> Sample {
         Sample {
             started: self.started.load(Ordering::Relaxed),
             open: self.open.load(Ordering::Relaxed) > 0,
@@ -55,7 +62,7 @@ impl Activity {
     }
 
     /// A write of `bytes` went through (called by the connection's IO, its only writer).
-    pub(super) fn wrote(&self, bytes: usize) {
+    pub(crate) fn wrote(&self, bytes: usize) {
         Self::add(&self.written, bytes as i64);
         if self.write_blocked.load(Ordering::Relaxed) {
             self.write_blocked.store(false, Ordering::Relaxed);
@@ -63,7 +70,7 @@ impl Activity {
     }
 
     /// A write found the socket full.
-    pub(super) fn write_blocked(&self) {
+    pub(crate) fn write_blocked(&self) {
         self.write_blocked.store(true, Ordering::Relaxed);
     }
 }
@@ -110,10 +117,10 @@ impl Drop for InFlight {
 /// body has been handed to hyper to the end (or dropped). Streams start in the
 /// connection's task but end in their own, so the counts are read-modify-write.
 #[derive(Debug)]
-pub(super) struct StreamInFlight(Arc<Activity>);
+pub(crate) struct StreamInFlight(Arc<Activity>);
 
 impl StreamInFlight {
-    pub(super) fn start(activity: &Arc<Activity>) -> Self {
+    pub(crate) fn start(activity: &Arc<Activity>) -> Self {
         activity.started.fetch_add(1, Ordering::Relaxed);
         activity.open.fetch_add(1, Ordering::Relaxed);
         Self(activity.clone())
@@ -123,5 +130,53 @@ impl StreamInFlight {
 impl Drop for StreamInFlight {
     fn drop(&mut self) {
         self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Where a connection's long-lived response body waits to be taken from hyper.
+#[derive(Debug, Default)]
+pub(crate) struct Handoff {
+    has_offer: AtomicBool,
+    offer: Mutex<Option<Body>>,
+    /// Whether hyper has nothing left to write: its last call on the socket was a flush
+    /// that completed (hyper flushes only once its own buffer is empty).
+    flushed: AtomicBool,
+}
+
+impl Handoff {
+    /// Gives the connection `body` to send by itself.
+    pub(crate) fn offer(&self, body: Body) {
+        *self.offer.lock().unwrap_or_else(PoisonError::into_inner) = Some(body);
+        self.has_offer.store(true, Ordering::Release);
+    }
+
+    /// The offered body, once hyper has written everything before it.
+    pub(crate) fn take(&self) -> Option<Body> {
+        if !self.has_offer.load(Ordering::Acquire) || !self.flushed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.has_offer.store(false, Ordering::Release);
+        self.offer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// Drops the offered body, if any: called when the connection ends. The body holds the
+    /// connection's [`Activity`] (through its in-flight token)
+    /// and the activity holds this offer, so an offer the connection never took would
+    /// otherwise keep itself, its stream and everything the stream holds (a hub
+    /// subscription, a keep-alive registration) alive forever.
+    pub(crate) fn withdraw(&self) -> Option<Body> {
+        self.has_offer.store(false, Ordering::Release);
+        self.offer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// hyper wrote (`false`) or completed a flush (`true`).
+    pub(crate) fn set_flushed(&self, flushed: bool) {
+        self.flushed.store(flushed, Ordering::Release);
     }
 }

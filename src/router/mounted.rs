@@ -1,16 +1,22 @@
-//! A tower service mounted at a path prefix, as a route's handler.
+//! A tower service mounted at a path prefix, as a route's handler, and what makes any tower
+//! service the application's own ([`Normalize`]; the tower layers use it too).
 
-use ::tower::ServiceExt;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use ::tower::util::BoxCloneSyncService;
+use ::tower::{Service, ServiceExt};
 use bytes::Bytes;
 use http::uri::{PathAndQuery, Uri};
 use http::{Request, Response, StatusCode};
 
-use super::{BoxedService, Normalize};
+use crate::body::Body;
 use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
-use crate::request::{HttpRequest, RequestBody};
-use crate::response::HttpResponse;
+use crate::request::{BodyError, HttpRequest, RequestBody};
+use crate::response::{HttpResponse, IntoResponse};
 
 /// The handler of a mount's routes: strips the prefix and calls the service.
 pub(crate) struct Mount {
@@ -119,4 +125,113 @@ mod tests {
         let uri: Uri = "/static?x".parse().unwrap();
         assert_eq!(strip_prefix(&uri, 1).unwrap().to_string(), "/?x");
     }
+}
+
+/// A tower service of the application's request and response types, type-erased.
+pub(crate) type BoxedService =
+    BoxCloneSyncService<Request<RequestBody>, Response<Body>, Infallible>;
+
+/// A tower service as the application's own: any response body becomes a [`Body`], and an
+/// error (from `poll_ready` or the call) becomes a logged `500`.
+pub(crate) struct Normalize<S> {
+    service: S,
+    /// What `poll_ready` failed with, answered by the next call.
+    unready: Option<BoxError>,
+}
+
+impl<S> Normalize<S> {
+    pub(crate) fn new(service: S) -> Self {
+        Self {
+            service,
+            unready: None,
+        }
+    }
+}
+
+impl<S: Clone> Clone for Normalize<S> {
+    fn clone(&self) -> Self {
+        Self::new(self.service.clone())
+    }
+}
+
+impl<S, B> Service<Request<RequestBody>> for Normalize<S>
+where
+    S: Service<Request<RequestBody>, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = NormalizeFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        if self.unready.is_none()
+            && let Err(error) = std::task::ready!(self.service.poll_ready(cx))
+        {
+            self.unready = Some(error.into());
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<RequestBody>) -> Self::Future {
+        match self.unready.take() {
+            Some(error) => NormalizeFuture::Failed { error: Some(error) },
+            None => NormalizeFuture::Called {
+                future: self.service.call(request),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Normalize`].
+    #[project = NormalizeProjection]
+    pub(crate) enum NormalizeFuture<F> {
+        Called { #[pin] future: F },
+        Failed { error: Option<BoxError> },
+    }
+}
+
+impl<F, B, E> Future for NormalizeFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    E: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let result = match self.project() {
+            NormalizeProjection::Called { future } => std::task::ready!(future.poll(cx))
+                .map(|response| response.map(Body::from_http_body))
+                .map_err(Into::into),
+            NormalizeProjection::Failed { error } => {
+                Err(error.take().expect("polled after completion"))
+            }
+        };
+        Poll::Ready(Ok(result.unwrap_or_else(|error| {
+            match BodyError::from_service_error(error) {
+                Ok(body_error) => into_response(body_error.into_response()),
+                Err(error) => {
+                    tracing::error!(%error, "a tower layer or mounted service failed; answering 500");
+                    into_response(HttpResponse::internal_server_error())
+                }
+            }
+        })))
+    }
+}
+
+/// An [`HttpResponse`] as an `http::Response`, as is (no `HEAD` or length handling).
+pub(crate) fn into_response(response: HttpResponse) -> Response<Body> {
+    let HttpResponse {
+        status,
+        headers,
+        body,
+    } = response;
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
 }

@@ -11,13 +11,16 @@ use ::tower::{Layer, Service, ServiceExt};
 use bytes::Bytes;
 use http::{Method, Request, Response};
 
-use super::{BoxedFuture, BoxedService, Inner, Normalize, into_response, request_body};
+use super::{BoxedFuture, Inner};
 use crate::body::Body;
+use crate::body::in_flight::InFlight;
+use crate::detachable::{Framing, sent_chunked};
 use crate::error::BoxError;
+use crate::request::request_body;
 use crate::request::{BodyPace, RequestBody};
 use crate::response::{HttpResponse, answer_head};
-use crate::server::InFlight;
-use crate::service::{AppService, Framing, sent_chunked};
+use crate::router::{BoxedService, Normalize, into_response};
+use crate::service::AppService;
 
 /// A layer given to `app.layer`, waiting for the service it will wrap.
 pub(crate) type LayerFn = Box<dyn FnOnce(Inner) -> BoxedService + Send + Sync>;

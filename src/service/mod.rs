@@ -28,6 +28,8 @@
 //! or as a hyper `Service` (`hyper::service::Service::call(&service, request)`), to serve it
 //! with hyper-util yourself.
 
+pub mod tower;
+
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -42,22 +44,23 @@ use http::header::ALLOW;
 use http::{Method, Request, Response, StatusCode, Version};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Limits;
+use self::tower::{LayerFn, LayeredFuture, Layers};
 use crate::body::Body;
-pub(crate) use crate::detachable::{Framing, sent_chunked};
+use crate::body::in_flight::InFlight;
+use crate::detachable::{Framing, sent_chunked};
 use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
+use crate::limits::Limits;
 use crate::middleware::{Middleware, Next};
+use crate::request::request_body;
 use crate::request::{BodyPace, HttpRequest};
 use crate::response::{Head, HttpResponse, answer_head, drop_wrong_content_length};
 use crate::router::{HttpRouter, Resolution};
-use crate::server::InFlight;
-use crate::tower::{LayerFn, LayeredFuture, Layers, request_body};
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
 use crate::ws::{WsRouter, WsRuntime};
 
-/// The application as a cheaply cloneable tower [`Service`](tower::Service) and hyper
+/// The application as a cheaply cloneable tower [`Service`](::tower::Service) and hyper
 /// [`Service`](hyper::service::Service), with its tower layers.
 #[derive(Clone)]
 pub struct AppService {
@@ -138,7 +141,7 @@ impl AppService {
             shared: Arc::new(shared),
             layers: None,
         };
-        let layers = crate::tower::compose(&core, layers).map(Arc::new);
+        let layers = self::tower::compose(&core, layers).map(Arc::new);
         Self { layers, ..core }
     }
 
@@ -329,7 +332,7 @@ where
 /// (`Router::new().nest_service("/legacy", app.into_service())`), wrap it in a
 /// `ServiceBuilder`, or call it with `ServiceExt::oneshot`. Always ready: the layers'
 /// readiness is awaited inside each request's future. The body need not be `Sync`.
-impl<B> tower::Service<Request<B>> for AppService
+impl<B> ::tower::Service<Request<B>> for AppService
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
