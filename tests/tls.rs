@@ -219,7 +219,9 @@ async fn the_key_exchange_is_post_quantum_when_the_client_offers_it() {
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let stream = connect(&server, Arc::new(config), "localhost").await.unwrap();
+    let stream = connect(&server, Arc::new(config), "localhost")
+        .await
+        .unwrap();
     let group = stream.get_ref().1.negotiated_key_exchange_group().unwrap();
     assert_eq!(group.name(), NamedGroup::X25519);
     let mut sender = http1_over(stream).await;
