@@ -90,6 +90,8 @@
 //!   `Last-Event-ID` (browsers do it by themselves) and resume from the stream.
 
 mod backoff;
+#[cfg(feature = "redis")]
+mod commands;
 mod error;
 mod event;
 mod id;
@@ -138,7 +140,9 @@ impl Hub {
     /// redis crate's TLS feature), with the default settings of [`HubBuilder`].
     ///
     /// Nothing connects yet: the hub connects when first used and reconnects by itself, so
-    /// an application starts while Redis is down.
+    /// an application starts while Redis is down. Redis 6 or later: publishes go over
+    /// RESP3, whose connection reports at once that Redis closed it, so the first publish
+    /// after a Redis restart goes out on a fresh connection instead of failing on the old one.
     ///
     /// # Errors
     /// When `url` is not a Redis URL.
