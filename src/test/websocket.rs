@@ -118,7 +118,10 @@ impl WebSocketConnect {
         *request.uri_mut() = target.clone();
         *request.headers_mut() = headers;
 
-        let mut sender = shared.connect().await;
+        let mut sender = match shared.connect().await {
+            Ok(sender) => sender,
+            Err(problem) => panic!("{problem}"),
+        };
         let response = match sender.send_request(request).await {
             Ok(response) => response,
             Err(error) => panic!("the WebSocket handshake to {target} failed: {error}"),
