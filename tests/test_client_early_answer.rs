@@ -47,9 +47,9 @@ async fn a_body_over_the_limit_returns_the_servers_413_every_time() {
 
 /// A body whose stream fails at once: the request cannot be sent.
 fn broken_body() -> Body {
-    Body::try_from_stream(futures_util::stream::iter([Err::<Bytes, _>(std::io::Error::other(
-        "the disk went away",
-    ))]))
+    Body::try_from_stream(futures_util::stream::iter([Err::<Bytes, _>(
+        std::io::Error::other("the disk went away"),
+    )]))
 }
 
 /// The message of a panic caught from `future`.
@@ -59,7 +59,10 @@ async fn failure_of<T>(future: impl Future<Output = T>) -> String {
         .await
         .err()
         .expect("the request should have failed");
-    payload.downcast_ref::<String>().cloned().unwrap_or_default()
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default()
 }
 
 // Regression: a request that failed panicked at src/test/request.rs, so a test's author had

@@ -78,6 +78,9 @@ impl Events {
     ///
     /// # Panics
     /// When the body breaks off or is not an event stream; the panic names the test's line.
+    // A future, as `StreamExt::next` returns (clippy takes a plain fn named `next` for an
+    // iterator's); not an `async fn`, so that a failure can name the test's line.
+    #[allow(clippy::should_implement_trait)]
     #[track_caller]
     pub fn next(&mut self) -> impl Future<Output = Option<ServerEvent>> + '_ {
         let caller = Location::caller();

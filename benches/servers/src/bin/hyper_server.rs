@@ -91,7 +91,7 @@ fn tls_acceptor(cert: &str, key: &str) -> TlsAcceptor {
         .expect("certificate PEM");
     let key = PrivateKeyDer::from_pem_file(key).expect("private key PEM");
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .expect("TLS 1.3 and 1.2")
