@@ -1,4 +1,5 @@
-//! [`HubError`]: why a publish (or a Redis hub's set-up) failed, and the response it makes.
+//! [`HubError`]: why a publish, a subscribe or a Redis hub's set-up failed, and the
+//! response it makes.
 
 use std::fmt;
 
