@@ -83,4 +83,15 @@ async fn a_failed_request_names_the_tests_line() {
     let message = failure_of(awaited).await;
     let at = format!("(at {}:{line}:", file!());
     assert!(message.contains(&at), "{message} should name {at}");
+
+    // A WebSocket the server refuses (no such route: 404).
+    #[cfg(feature = "ws")]
+    {
+        let line = line!() + 1;
+        let refused = async { client.websocket("/nowhere").await };
+        let message = failure_of(refused).await;
+        assert!(message.contains("refused the WebSocket"), "{message}");
+        let at = format!("(at {}:{line}:", file!());
+        assert!(message.contains(&at), "{message} should name {at}");
+    }
 }
