@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HTTPS with HTTP/2 (issue 13): bareasgi's `serve_tls` against bare hyper + tokio-rustls,
-# the same certificate, the same rustls and crypto provider (ring), loaded by h2load from
+# the same certificate, the same rustls and crypto provider (aws-lc-rs), loaded by h2load from
 # Debian's nghttp2-client. Each server pinned to one core, h2load on the other. One command:
 #
 #     benches/tls.sh

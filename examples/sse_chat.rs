@@ -13,13 +13,12 @@
 //! reconnects (to any instance) sends `Last-Event-ID` and receives what it missed, from the
 //! hub's history. A browser too slow to keep up catches up from the history too; one that
 //! fell behind more than the history holds receives a `missed` event. While Redis is down,
-//! `POST /messages` answers `503` and the streams stay open.
-
-use std::time::Duration;
+//! `POST /messages` answers `503` and the streams stay open (a new one is refused with
+//! `503` until Redis is back; the browser retries by itself).
 
 use bareasgi::hub::Hub;
 use bareasgi::sse::EventStream;
-use bareasgi::{Application, HttpRequest, HttpResponse, IntoResponse, text_writer};
+use bareasgi::{Application, HttpError, HttpRequest, IntoResponse, text_writer};
 use http::StatusCode;
 
 #[cfg(not(test))] // the tests that include this file take its routes, and do not serve
@@ -75,23 +74,19 @@ async fn index(_req: HttpRequest) -> impl IntoResponse {
 }
 
 /// `201` with the message's id, `503` while the hub's Redis is unreachable.
-async fn post_message(mut req: HttpRequest) -> Result<impl IntoResponse, HttpResponse> {
-    let text = req.text().await.map_err(IntoResponse::into_response)?;
+async fn post_message(mut req: HttpRequest) -> Result<impl IntoResponse, HttpError> {
+    let text = req.text().await?;
     let hub = req.info.get::<Hub>().expect("the hub is set up in app()");
-    let id = hub
-        .publish(TOPIC, text)
-        .await
-        .map_err(IntoResponse::into_response)?;
+    let id = hub.publish(TOPIC, text).await?;
     Ok((StatusCode::CREATED, id.to_string()))
 }
 
-async fn events(req: HttpRequest) -> EventStream {
+/// The chat's events; `503` with `retry-after` (the browser retries) while Redis is down.
+async fn events(req: HttpRequest) -> Result<EventStream, HttpError> {
     let hub = req.info.get::<Hub>().expect("the hub is set up in app()");
-    let mut subscription = hub.subscribe(TOPIC, req.last_event_id());
-    // Answer once the subscription's start is fixed, so a newcomer sees its own first
-    // message; if Redis is down, answer anyway: the stream starts when it is back.
-    let _ = tokio::time::timeout(Duration::from_secs(2), subscription.ready()).await;
-    EventStream::new(subscription)
+    // Resolves once the subscription's start is fixed: a newcomer sees its own first message.
+    let subscription = hub.subscribe(TOPIC, req.last_event_id()).await?;
+    Ok(EventStream::new(subscription))
 }
 
 /// The chat's routes on `hub`, shared with the tests.

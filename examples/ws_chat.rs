@@ -16,7 +16,6 @@
 //! client says is refused with `{"error": "..."}` and the connection stays open.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use bareasgi::hub::{Event, Hub, Subscription};
 use bareasgi::ws::{Message, WebSocket, WebSocketError, WebSocketRequest};
@@ -118,9 +117,12 @@ fn last_event_id(query: Option<&str>) -> Option<&str> {
 
 async fn chat(req: WebSocketRequest, mut ws: WebSocket) -> Result<(), WebSocketError> {
     let room = req.info.get::<Room>().expect("the room is set up in app()");
-    let mut events = room.hub.subscribe(TOPIC, last_event_id(req.query()));
-    // Subscribed before announcing, so the newcomer sees its own arrival.
-    let _ = tokio::time::timeout(Duration::from_secs(2), events.ready()).await;
+    // Subscribed (its start fixed) before announcing, so the newcomer sees its own arrival.
+    let mut events = match room.hub.subscribe(TOPIC, last_event_id(req.query())).await {
+        Ok(events) => events,
+        // A 503 with retry-after while Redis is down.
+        Err(error) => return ws.reject(error),
+    };
     ws.accept(None, ()).await?;
     let guest = room.guests.fetch_add(1, Ordering::Relaxed) + 1;
     let name = format!("guest-{guest}@{}", room.instance);

@@ -31,7 +31,7 @@
 //! }
 //!
 //! async fn sign_up(mut req: HttpRequest) -> Result<String, HttpError> {
-//!     // 415 for another content type, 413 over the body limit, 400 naming the field.
+//!     // 415 for another content type or none, 413 over the body limit, 400 naming the field.
 //!     let form: SignUp = req.form().await?;
 //!     Ok(format!("{} is {}", form.name, form.age))
 //! }
@@ -72,15 +72,15 @@ impl HttpRequest {
     /// within the [body limit](Self::body_limit).
     ///
     /// # Errors
-    /// [`FormError::UnsupportedMediaType`] (`415`) when a `content-type` other than
-    /// `application/x-www-form-urlencoded` is given; [`FormError::Body`] when the body is
+    /// [`FormError::UnsupportedMediaType`] (`415`) when the `content-type` is missing or is
+    /// not `application/x-www-form-urlencoded` (as axum's `Form` does for a body); [`FormError::Body`] when the body is
     /// over the limit (`413`) or broken (`400`); [`FormError::Invalid`] (`400`, naming the
     /// field and the problem) when the form does not fit `T`.
     #[cfg(feature = "form")]
     pub async fn form<T: DeserializeOwned>(&mut self) -> Result<T, FormError> {
-        if let Some(essence) = media_type(self.headers())
-            && !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        {
+        let essence = media_type(self.headers()).unwrap_or("");
+        if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            tracing::debug!(content_type = essence, "refused a form body: 415");
             return Err(FormError::UnsupportedMediaType);
         }
         let body = self.bytes().await.map_err(FormError::Body)?;

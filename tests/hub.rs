@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bareasgi::hub::{Event, EventId, Hub, Subscription};
 use bareasgi::sse::EventStream;
-use bareasgi::{Application, HttpRequest};
+use bareasgi::{Application, HttpError, HttpRequest};
 use common::{TestServer, client};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
@@ -42,7 +42,7 @@ async fn assert_quiet(subscription: &mut Subscription) {
 async fn a_new_subscriber_sees_what_is_published_after_it_subscribed() {
     let hub = Hub::memory();
     hub.publish("chat", "before").await.unwrap();
-    let mut subscription = hub.subscribe("chat", None);
+    let mut subscription = hub.subscribe("chat", None).await.unwrap();
     let id = hub.publish("chat", "after").await.unwrap();
     match next(&mut subscription).await {
         Event::Message(message) => {
@@ -63,18 +63,21 @@ async fn resuming_replays_what_came_after_the_id_then_goes_live() {
     for n in 0..5 {
         ids.push(hub.publish("t", format!("m{n}")).await.unwrap());
     }
-    let mut subscription = hub.subscribe("t", Some(&ids[1].to_string()));
+    let mut subscription = hub.subscribe("t", Some(&ids[1].to_string())).await.unwrap();
     hub.publish("t", "m5").await.unwrap();
     assert_eq!(texts(&mut subscription, 4).await, ["m2", "m3", "m4", "m5"]);
     assert_quiet(&mut subscription).await;
     // "0" is before every event: the whole history.
-    let mut everything = hub.subscribe("t", Some("0"));
+    let mut everything = hub.subscribe("t", Some("0")).await.unwrap();
     assert_eq!(texts(&mut everything, 6).await.len(), 6);
     // Resuming from the newest id replays nothing.
-    let mut caught_up = hub.subscribe(
-        "t",
-        Some(&hub.publish("t", "m6").await.unwrap().to_string()),
-    );
+    let mut caught_up = hub
+        .subscribe(
+            "t",
+            Some(&hub.publish("t", "m6").await.unwrap().to_string()),
+        )
+        .await
+        .unwrap();
     assert_quiet(&mut caught_up).await;
 }
 
@@ -102,7 +105,10 @@ async fn replay_turns_into_live_without_gap_or_duplicate_under_concurrent_publis
         readers.push(tokio::spawn(async move {
             // Subscribe at different moments, each resuming from the first event.
             tokio::time::sleep(Duration::from_micros(start * 300)).await;
-            let mut subscription = hub.subscribe("seam", Some(&first.to_string()));
+            let mut subscription = hub
+                .subscribe("seam", Some(&first.to_string()))
+                .await
+                .unwrap();
             let mut previous: Option<EventId> = Some(first);
             for expected in 1..TOTAL {
                 match next(&mut subscription).await {
@@ -125,7 +131,7 @@ async fn replay_turns_into_live_without_gap_or_duplicate_under_concurrent_publis
 #[tokio::test]
 async fn a_subscriber_overtaken_by_the_history_is_told_how_many_it_missed() {
     let hub = Hub::builder().history(4).memory();
-    let mut slow = hub.subscribe("t", None);
+    let mut slow = hub.subscribe("t", None).await.unwrap();
     for n in 0..10 {
         hub.publish("t", format!("m{n}")).await.unwrap();
     }
@@ -145,20 +151,22 @@ async fn ids_the_hub_cannot_place_start_with_a_gap() {
         hub.publish("t", format!("m{n}")).await.unwrap();
     }
     // Older than the history: from the oldest event kept.
-    let mut resumed = hub.subscribe("t", Some(&old.to_string()));
+    let mut resumed = hub.subscribe("t", Some(&old.to_string())).await.unwrap();
     assert_eq!(texts(&mut resumed, 3).await, ["missed None", "m1", "m2"]);
     // Not an id, or newer than every event: from now on.
     for id in ["garbage", "99999999999999-0"] {
-        let mut subscription = hub.subscribe("t", Some(id));
+        let mut subscription = hub.subscribe("t", Some(id)).await.unwrap();
         assert_eq!(texts(&mut subscription, 1).await, ["missed None"]);
         hub.publish("t", id).await.unwrap();
         assert_eq!(texts(&mut subscription, 1).await, [id]);
     }
 }
 
-async fn events(req: HttpRequest) -> EventStream {
+async fn events(req: HttpRequest) -> Result<EventStream, HttpError> {
     let hub = req.info.get::<Hub>().unwrap();
-    EventStream::new(hub.subscribe("chat", req.last_event_id()))
+    Ok(EventStream::new(
+        hub.subscribe("chat", req.last_event_id()).await?,
+    ))
 }
 
 #[tokio::test]

@@ -324,8 +324,7 @@ async fn a_slow_subscriber_catches_up_from_the_stream_instead_of_missing_events(
     }
     let redis = RedisServer::start();
     let hub = Hub::builder().local_buffer(8).redis(&redis.url()).unwrap();
-    let mut slow = hub.subscribe("t", None);
-    slow.ready().await;
+    let mut slow = hub.subscribe("t", None).await.unwrap();
     for n in 0..600 {
         hub.publish("t", format!("m{n}")).await.unwrap();
     }
@@ -347,13 +346,12 @@ async fn resuming_from_an_old_id_replays_from_the_stream_then_goes_live() {
     let publisher = Hub::redis(&redis.url()).unwrap();
     let hub = Hub::builder().local_buffer(4).redis(&redis.url()).unwrap();
     // Another subscriber keeps the topic's reader (and its small buffer) running.
-    let mut watcher = hub.subscribe("t", None);
-    watcher.ready().await;
+    let mut watcher = hub.subscribe("t", None).await.unwrap();
     let first = publisher.publish("t", "m0").await.unwrap();
     for n in 1..300 {
         publisher.publish("t", format!("m{n}")).await.unwrap();
     }
-    let mut resumed = hub.subscribe("t", Some(&first.to_string()));
+    let mut resumed = hub.subscribe("t", Some(&first.to_string())).await.unwrap();
     // Keep publishing while it catches up, to cross the seam with events arriving.
     let live = tokio::spawn(async move {
         for n in 300..400 {
@@ -385,7 +383,7 @@ async fn ids_the_stream_no_longer_holds_start_with_a_gap() {
     }
     let kept: usize = redis.cli(&["XLEN", "bareasgi:hub:t"]).parse().unwrap();
     assert!((10..1000).contains(&kept), "MAXLEN ~ 10 kept {kept}");
-    let mut resumed = hub.subscribe("t", Some(&first.to_string()));
+    let mut resumed = hub.subscribe("t", Some(&first.to_string())).await.unwrap();
     assert_eq!(message_data(&next(&mut resumed).await), "missed None");
     let mut texts = Vec::new();
     for _ in 0..kept {
@@ -395,7 +393,7 @@ async fn ids_the_stream_no_longer_holds_start_with_a_gap() {
     assert_eq!(texts, expected);
 
     let future = EventId::new(last.millis() + 3_600_000, 0).to_string();
-    let mut from_elsewhere = hub.subscribe("t", Some(&future));
+    let mut from_elsewhere = hub.subscribe("t", Some(&future)).await.unwrap();
     assert_eq!(
         message_data(&next(&mut from_elsewhere).await),
         "missed None"
@@ -406,7 +404,8 @@ async fn ids_the_stream_no_longer_holds_start_with_a_gap() {
 }
 
 // With no Redis at all, a publish fails at once, as a 503 with retry-after; the instance
-// itself starts and serves, and its streams open.
+// itself starts and serves, and a new stream (whose start Redis cannot fix) is a 503 with
+// retry-after too, after the subscribe timeout, so the browser retries.
 #[tokio::test]
 async fn without_redis_publishes_fail_fast_with_503() {
     let nobody = common::external::free_port();
@@ -425,8 +424,11 @@ async fn without_redis_publishes_fail_fast_with_503() {
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "1");
+    let started = Instant::now();
     let stream = client.get(server.url("/events")).send().await.unwrap();
-    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.status(), 503);
+    assert_eq!(stream.headers()["retry-after"], "1");
+    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 // A topic's reader (and its Redis connection) lives while the topic has subscribers in
@@ -445,12 +447,9 @@ async fn a_topics_reader_stops_with_its_last_subscriber() {
             .filter(|line| line.contains("cmd=xread"))
             .count()
     };
-    let mut first = hub.subscribe("a", None);
-    let mut second = hub.subscribe("a", None);
-    let mut other = hub.subscribe("b", None);
-    first.ready().await;
-    second.ready().await;
-    other.ready().await;
+    let first = hub.subscribe("a", None).await.unwrap();
+    let second = hub.subscribe("a", None).await.unwrap();
+    let other = hub.subscribe("b", None).await.unwrap();
     assert_eq!(hub.local_topics(), 2);
     let deadline = Instant::now() + Duration::from_secs(5);
     while clients() != 2 {
@@ -470,8 +469,7 @@ async fn a_topics_reader_stops_with_its_last_subscriber() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // A new subscriber starts the topic again.
-    let mut again = hub.subscribe("a", None);
-    again.ready().await;
+    let mut again = hub.subscribe("a", None).await.unwrap();
     hub.publish("a", "again").await.unwrap();
     assert_eq!(message_data(&next(&mut again).await), "again");
     assert_eq!(hub.local_topics(), 1);

@@ -298,3 +298,54 @@ mod json {
         assert_eq!(post(r#" {"orders":[]}  "#).await.unwrap().status(), 200);
     }
 }
+
+// Regression (issue 20): `req.json()` and `req.form()` parsed a body that came without a
+// `content-type`, so a client that forgot the header got its data read as whatever the
+// handler expected; axum, and this crate's README, refuse it with a 415.
+#[cfg(all(feature = "json", feature = "form"))]
+#[tokio::test]
+async fn json_and_form_refuse_a_body_without_a_content_type_with_415() {
+    #[derive(serde::Deserialize)]
+    struct Note {
+        #[allow(dead_code)] // the test is about the refusal
+        text: String,
+    }
+    let mut app = Application::new();
+    app.http_router
+        .add(["POST"], "/json", |mut req: HttpRequest| async move {
+            req.json::<Note>().await.map(|_| "parsed")
+        });
+    app.http_router
+        .add(["POST"], "/form", |mut req: HttpRequest| async move {
+            req.form::<Note>().await.map(|_| "parsed")
+        });
+    let server = TestServer::start(app).await;
+    for (path, body) in [("/json", r#"{"text":"hi"}"#), ("/form", "text=hi")] {
+        // reqwest adds no content-type to a plain string body.
+        let response = client()
+            .post(server.url(path))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 415, "{path} without a content-type");
+        let message = response.text().await.unwrap();
+        assert!(message.starts_with("expected content-type"), "{message}");
+    }
+    let typed = client()
+        .post(server.url("/json"))
+        .header("content-type", "application/json")
+        .body(r#"{"text":"hi"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typed.text().await.unwrap(), "parsed");
+    let typed = client()
+        .post(server.url("/form"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("text=hi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typed.text().await.unwrap(), "parsed");
+}

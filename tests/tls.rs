@@ -64,7 +64,7 @@ fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// A client trusting `trusted`, offering `alpn` and the TLS versions `versions`.
@@ -189,6 +189,44 @@ async fn a_client_offering_h2_and_http1_gets_http2() {
         assert_eq!(response.version(), Version::HTTP_2);
         assert_eq!(text(response).await, "hello over TLS");
     }
+}
+
+// Issue 20: with ring (deprecated by rustls 0.23.48 for lacking it) the server offered no
+// post-quantum key exchange; on aws-lc-rs a client offering X25519MLKEM768 gets it, and a
+// client that offers only classical groups is still served.
+#[tokio::test]
+async fn the_key_exchange_is_post_quantum_when_the_client_offers_it() {
+    use rustls::NamedGroup;
+    use rustls::crypto::aws_lc_rs::kx_group;
+    let cert = make_cert();
+    let server = serve_cert(app(), &cert).await;
+    let stream = connect(
+        &server,
+        client_config(&[&cert.der], BOTH, tls13_and_12()),
+        "localhost",
+    )
+    .await
+    .unwrap();
+    let group = stream.get_ref().1.negotiated_key_exchange_group().unwrap();
+    assert_eq!(group.name(), NamedGroup::X25519MLKEM768);
+
+    let mut classical = rustls::crypto::aws_lc_rs::default_provider();
+    classical.kx_groups = vec![kx_group::X25519];
+    let mut roots = RootCertStore::empty();
+    roots.add(cert.der.clone()).unwrap();
+    let config = ClientConfig::builder_with_provider(Arc::new(classical))
+        .with_protocol_versions(tls13_and_12())
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let stream = connect(&server, Arc::new(config), "localhost")
+        .await
+        .unwrap();
+    let group = stream.get_ref().1.negotiated_key_exchange_group().unwrap();
+    assert_eq!(group.name(), NamedGroup::X25519);
+    let mut sender = http1_over(stream).await;
+    let response = sender.send_request(get("/")).await.unwrap();
+    assert_eq!(text(response).await, "hello over TLS");
 }
 
 #[tokio::test]

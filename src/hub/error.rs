@@ -1,4 +1,5 @@
-//! [`HubError`]: why a publish (or a Redis hub's set-up) failed, and the response it makes.
+//! [`HubError`]: why a publish, a subscribe or a Redis hub's set-up failed, and the
+//! response it makes.
 
 use std::fmt;
 
@@ -91,20 +92,28 @@ impl std::error::Error for HubError {
     }
 }
 
-impl IntoResponse for HubError {
-    fn into_response(self) -> HttpResponse {
-        if self.is_unavailable() {
-            tracing::warn!(error = %self, "publish refused: 503");
+/// So that `hub.publish(..).await?` and `hub.subscribe(..).await?` work in a handler
+/// returning `Result<_, HttpError>`: unavailability stays a `503` with `retry-after: 1`,
+/// anything else is a `500` whose body says nothing of the cause; the cause is logged.
+impl From<HubError> for HttpError {
+    fn from(error: HubError) -> Self {
+        if error.is_unavailable() {
+            tracing::warn!(%error, "event hub unavailable: 503");
             HttpError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the event hub is unavailable; try again shortly\n",
             )
             .with_header(RETRY_AFTER, HeaderValue::from_static("1"))
-            .into_response()
         } else {
-            tracing::error!(error = %self, "event hub failed: 500");
-            HttpResponse::internal_server_error()
+            tracing::error!(%error, "event hub failed: 500");
+            HttpError::internal("Internal Server Error")
         }
+    }
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> HttpResponse {
+        HttpError::from(self).into_response()
     }
 }
 
@@ -119,5 +128,20 @@ mod tests {
         assert_eq!(response.headers[RETRY_AFTER], "1");
         let failure = HubError::backend("WRONGTYPE").into_response();
         assert_eq!(failure.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn an_http_error_from_a_hub_error_keeps_the_status_and_retry_after() {
+        let error = HttpError::from(HubError::unavailable("connection refused"));
+        assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let response = error.into_response();
+        assert_eq!(response.headers[RETRY_AFTER], "1");
+        let failure = HttpError::from(HubError::backend("WRONGTYPE: secret detail"));
+        assert_eq!(failure.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            !failure.message().contains("secret"),
+            "{}",
+            failure.message()
+        );
     }
 }

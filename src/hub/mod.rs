@@ -4,19 +4,21 @@
 //! ```no_run
 //! use bareasgi::hub::Hub;
 //! use bareasgi::sse::EventStream;
-//! use bareasgi::{Application, HttpRequest, HttpResponse, IntoResponse};
+//! use bareasgi::{Application, HttpError, HttpRequest, IntoResponse};
 //!
-//! async fn events(req: HttpRequest) -> EventStream {
+//! async fn events(req: HttpRequest) -> Result<EventStream, HttpError> {
 //!     let hub = req.info.get::<Hub>().expect("set up in main");
-//!     // Replays what came after the browser's Last-Event-ID, then goes live.
-//!     EventStream::new(hub.subscribe("chat", req.last_event_id()))
+//!     // Resolves once the start is fixed, so the client misses nothing published after it
+//!     // has the response head; replays what came after the browser's Last-Event-ID, then
+//!     // goes live. A HubError is a 503 with retry-after while Redis is down.
+//!     let subscription = hub.subscribe("chat", req.last_event_id()).await?;
+//!     Ok(EventStream::new(subscription))
 //! }
 //!
-//! async fn post(mut req: HttpRequest) -> Result<impl IntoResponse, HttpResponse> {
-//!     let text = req.text().await.map_err(IntoResponse::into_response)?;
+//! async fn post(mut req: HttpRequest) -> Result<impl IntoResponse, HttpError> {
+//!     let text = req.text().await?;
 //!     let hub = req.info.get::<Hub>().expect("set up in main");
-//!     // A HubError answers 503 while Redis is down.
-//!     let id = hub.publish("chat", text).await.map_err(IntoResponse::into_response)?;
+//!     let id = hub.publish("chat", text).await?;
 //!     Ok((201, id.to_string()))
 //! }
 //!
@@ -49,7 +51,11 @@
 //!
 //! # Ordering, replay and the seam
 //! [`Hub::subscribe`] with a last event id yields every event after it, then the live
-//! ones; without one, the events published from then on. Every subscriber sees a topic's
+//! ones; without one, the events published after it resolved: it resolves only once the
+//! subscription's place in the topic is fixed (at once in memory; on Redis when this
+//! process's reader of the topic knows where the stream ends, one round trip for a topic's
+//! first subscriber here, none after), so an event published after a client saw the
+//! response head always reaches it. Every subscriber sees a topic's
 //! events in one order (the order of their ids), each once: where replay turns into live
 //! delivery, nothing is repeated and nothing is skipped. An id the hub cannot place (not
 //! an id, or newer than anything in the topic) starts the subscription at the newest
@@ -65,6 +71,10 @@
 //! and goes on from the oldest event kept. Nothing grows without bound.
 //!
 //! # Faults (Redis)
+//! - While Redis is unreachable, [`Hub::subscribe`] for a topic without subscribers in
+//!   this process fails after the [`subscribe_timeout`](HubBuilder::subscribe_timeout)
+//!   (2 s by default) with a [`HubError`] that answers `503` with `retry-after: 1`: a
+//!   browser's `EventSource` tries again by itself.
 //! - While Redis is unreachable, [`Hub::publish`] fails within the
 //!   [`publish_timeout`](HubBuilder::publish_timeout) (at once when the connection is
 //!   refused) with a [`HubError`] that answers `503` with `retry-after: 1`. A publish is
@@ -80,6 +90,8 @@
 //!   `Last-Event-ID` (browsers do it by themselves) and resume from the stream.
 
 mod backoff;
+#[cfg(feature = "redis")]
+mod commands;
 mod error;
 mod event;
 mod id;
@@ -106,6 +118,9 @@ pub use subscription::Subscription;
 #[derive(Clone)]
 pub struct Hub {
     backend: Arc<Backend>,
+    /// How long [`Hub::subscribe`] waits for the subscription's start to be fixed.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    subscribe_timeout: Duration,
 }
 
 enum Backend {
@@ -125,7 +140,9 @@ impl Hub {
     /// redis crate's TLS feature), with the default settings of [`HubBuilder`].
     ///
     /// Nothing connects yet: the hub connects when first used and reconnects by itself, so
-    /// an application starts while Redis is down.
+    /// an application starts while Redis is down. Redis 6 or later: publishes go over
+    /// RESP3, whose connection reports at once that Redis closed it, so the first publish
+    /// after a Redis restart goes out on a fresh connection instead of failing on the old one.
     ///
     /// # Errors
     /// When `url` is not a Redis URL.
@@ -158,14 +175,39 @@ impl Hub {
     /// [`HttpRequest::last_event_id`](crate::HttpRequest::last_event_id)), then the live
     /// ones. See the [module documentation](self) for ordering, slow subscribers and faults.
     ///
+    /// Resolves once the subscription's start is fixed in the topic's order, so everything
+    /// published after it resolved is delivered: a handler that answers with the
+    /// subscription only then (as `hub.subscribe(..).await?` does) guarantees a client every
+    /// event published after it received the response head.
+    ///
+    /// # Errors
+    /// On Redis, when this process has no reader of `topic` yet and Redis does not tell
+    /// where the stream ends within the [subscribe
+    /// timeout](HubBuilder::subscribe_timeout) ([`HubError::is_unavailable`]: a `503` with
+    /// `retry-after` when returned from a handler). The in-memory hub never fails.
+    ///
     /// # Panics
     /// On Redis, outside a tokio runtime: the topic's reader is a task.
-    #[must_use]
-    pub fn subscribe(&self, topic: &str, last_event_id: Option<&str>) -> Subscription {
+    pub async fn subscribe(
+        &self,
+        topic: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<Subscription, HubError> {
         match &*self.backend {
-            Backend::Memory(hub) => hub.subscribe(topic, last_event_id),
+            Backend::Memory(hub) => Ok(hub.subscribe(topic, last_event_id)),
             #[cfg(feature = "redis")]
-            Backend::Redis(hub) => hub.subscribe(topic, last_event_id),
+            Backend::Redis(hub) => {
+                // `&mut`: a shared borrow held across the wait would need a `Sync` stream.
+                let mut subscription = hub.subscribe(topic, last_event_id);
+                tokio::time::timeout(self.subscribe_timeout, subscription.ready())
+                    .await
+                    .map_err(|_| {
+                        HubError::unavailable(
+                            "Redis did not say where the stream ends within the subscribe timeout",
+                        )
+                    })?;
+                Ok(subscription)
+            }
         }
     }
 
@@ -208,6 +250,7 @@ impl fmt::Debug for Hub {
 /// let hub = Hub::builder()
 ///     .history(100_000)
 ///     .publish_timeout(Duration::from_millis(500))
+///     .subscribe_timeout(Duration::from_secs(1))
 ///     .key_prefix("myapp:events:")
 ///     .redis("redis://127.0.0.1:6379/")?;
 /// # Ok::<(), bareasgi::hub::HubError>(())
@@ -218,6 +261,7 @@ pub struct HubBuilder {
     history: Option<usize>,
     local_buffer: usize,
     publish_timeout: Duration,
+    subscribe_timeout: Duration,
     key_prefix: String,
 }
 
@@ -227,6 +271,7 @@ impl Default for HubBuilder {
             history: None,
             local_buffer: 1024,
             publish_timeout: Duration::from_secs(1),
+            subscribe_timeout: Duration::from_secs(2),
             key_prefix: "bareasgi:hub:".to_owned(),
         }
     }
@@ -276,6 +321,22 @@ impl HubBuilder {
         self
     }
 
+    /// Redis: how long [`Hub::subscribe`] waits for the subscription's start to be fixed
+    /// before failing as unavailable (default 2 s). Only a topic's first subscriber in a
+    /// process waits (one round trip to Redis); while Redis is down it waits this long.
+    ///
+    /// # Panics
+    /// When `timeout` is zero.
+    #[track_caller]
+    pub fn subscribe_timeout(mut self, timeout: Duration) -> Self {
+        assert!(
+            !timeout.is_zero(),
+            "a hub's subscribe timeout must be more than zero"
+        );
+        self.subscribe_timeout = timeout;
+        self
+    }
+
     /// Redis: the prefix of the stream keys; a topic `chat` is the stream
     /// `bareasgi:hub:chat` by default.
     pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
@@ -290,6 +351,7 @@ impl HubBuilder {
             backend: Arc::new(Backend::Memory(memory::MemoryHub::new(
                 self.history.unwrap_or(1024),
             ))),
+            subscribe_timeout: self.subscribe_timeout,
         }
     }
 
@@ -307,6 +369,7 @@ impl HubBuilder {
         };
         Ok(Hub {
             backend: Arc::new(Backend::Redis(redis::RedisHub::new(url, settings)?)),
+            subscribe_timeout: self.subscribe_timeout,
         })
     }
 }

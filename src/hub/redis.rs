@@ -1,25 +1,27 @@
 //! The Redis back-end: every topic is a Redis Stream (`XADD ... MAXLEN ~ history`), so every
 //! instance sees every event under the same id.
 //!
-//! - Publishing is one `XADD` through a shared connection manager, bounded by the publish
-//!   timeout: while Redis is unreachable it fails at once (or at the timeout) and the hub
-//!   never retries it, so an event is in the stream for every instance or for none.
+//! - Publishing is one `XADD` on the connection the hub's commands share (see
+//!   [`super::commands`]), bounded by the publish timeout: while Redis is unreachable it
+//!   fails at once (or at the timeout) and the hub never retries it, so an event is in the
+//!   stream for every instance or for none. Once Redis is back, the next publish goes out
+//!   on a fresh connection: nothing left over from the outage fails it.
 //! - Each instance runs one reader task per topic with subscribers (see [`super::reader`]):
 //!   a blocking `XREAD` from the last id it has, into the topic's local [`Log`], which all
 //!   the instance's subscribers of the topic read. When the last subscriber leaves, the
 //!   reader stops and the log is dropped.
 //! - A subscriber the local log cannot serve (resuming from an older id, or overtaken by
-//!   the log) reads the stream with `XRANGE` through the connection manager until it reaches
+//!   the log) reads the stream with `XRANGE` on the shared connection until it reaches
 //!   the log (see [`super::subscription`]).
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Value};
 use rustc_hash::FxHashMap;
 use tokio::task::AbortHandle;
 
+use super::commands::Commands;
 use super::error::HubError;
 use super::event::Message;
 use super::id::EventId;
@@ -41,34 +43,13 @@ pub(crate) struct RedisHub {
 }
 
 struct Shared {
+    /// For the topics' readers, each with a connection of its own.
     client: redis::Client,
-    /// Made on first use: making it needs a tokio runtime, and a hub may be built before one
-    /// runs.
-    manager: OnceLock<ConnectionManager>,
+    /// The connection publishes and catch-up reads share.
+    commands: Commands,
     settings: Settings,
     /// The topics with subscribers in this process, each with its reader.
     topics: Mutex<FxHashMap<Box<str>, Weak<Topic>>>,
-}
-
-impl Shared {
-    /// The connection manager publishes and catch-up reads share.
-    ///
-    /// # Panics
-    /// Outside a tokio runtime.
-    fn manager(&self) -> ConnectionManager {
-        self.manager
-            .get_or_init(|| {
-                // One connection attempt per command while Redis is down, none retried inside
-                // the manager: the caller learns at once and answers 503.
-                let config = ConnectionManagerConfig::new()
-                    .set_number_of_retries(0)
-                    .set_connection_timeout(Some(self.settings.publish_timeout))
-                    .set_response_timeout(Some(self.settings.publish_timeout));
-                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-                    .expect("a connection manager without push settings always builds")
-            })
-            .clone()
-    }
 }
 
 impl RedisHub {
@@ -76,10 +57,11 @@ impl RedisHub {
     /// down (and answers `503` to publishes).
     pub(crate) fn new(url: &str, settings: Settings) -> Result<Self, HubError> {
         let client = redis::Client::open(url).map_err(HubError::config)?;
+        let commands = Commands::new(url, settings.publish_timeout)?;
         Ok(Self {
             shared: Arc::new(Shared {
                 client,
-                manager: OnceLock::new(),
+                commands,
                 settings,
                 topics: Mutex::new(FxHashMap::default()),
             }),
@@ -97,14 +79,7 @@ impl RedisHub {
             .arg("*")
             .arg(DATA_FIELD)
             .arg(data.as_bytes());
-        let mut manager = self.shared.manager();
-        let reply = tokio::time::timeout(
-            settings.publish_timeout,
-            command.query_async::<Value>(&mut manager),
-        )
-        .await
-        .map_err(|_| HubError::unavailable("Redis did not answer within the publish timeout"))?
-        .map_err(classify)?;
+        let reply = self.shared.commands.run(&command).await?;
         parse_id(&reply).ok_or_else(|| HubError::backend(format!("XADD answered {reply:?}")))
     }
 
@@ -190,25 +165,14 @@ impl Backfill for Topic {
             .arg("+")
             .arg("COUNT")
             .arg(count);
-        let mut manager = self.hub.manager();
-        Box::pin(async move {
-            let reply = command
-                .query_async::<Value>(&mut manager)
-                .await
-                .map_err(classify)?;
-            parse_entries(reply)
-        })
+        Box::pin(async move { parse_entries(self.hub.commands.run(&command).await?) })
     }
 
     fn newest(&self) -> BoxFuture<'_, Result<Option<EventId>, HubError>> {
         let mut command = redis::cmd("XREVRANGE");
         command.arg(&self.key).arg("+").arg("-").arg("COUNT").arg(1);
-        let mut manager = self.hub.manager();
         Box::pin(async move {
-            let reply = command
-                .query_async::<Value>(&mut manager)
-                .await
-                .map_err(classify)?;
+            let reply = self.hub.commands.run(&command).await?;
             Ok(parse_entries(reply)?.first().map(Message::id))
         })
     }

@@ -101,15 +101,10 @@ impl Subscription {
 
     /// Waits until the subscription's starting point is fixed in the topic's order: at once
     /// on the in-memory hub, and on Redis when this process's reader of the topic knows
-    /// where the stream ends (one round trip for a topic's first subscriber in a process,
-    /// none after).
-    ///
-    /// A subscription without a last event id receives the events published after that
-    /// point. So a handler that awaits `ready` before answering guarantees that a client
-    /// receives everything published after it saw the response head (a chat's newcomer
-    /// sees the message it sends at once). While Redis is unreachable this waits for it:
-    /// bound it with a timeout.
-    pub async fn ready(&mut self) {
+    /// where the stream ends. [`Hub::subscribe`](super::Hub::subscribe) awaits it (bounded
+    /// by the subscribe timeout) before handing the subscription out, so no caller sees a
+    /// subscription whose start is still open. While Redis is unreachable this waits for it.
+    pub(crate) async fn ready(&mut self) {
         loop {
             let changed = self.log.notify().notified();
             if self.log.newest().is_some() {

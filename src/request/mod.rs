@@ -246,20 +246,20 @@ impl HttpRequest {
     /// Reads the whole body as JSON into `T`, up to the body limit.
     ///
     /// # Errors
-    /// [`BodyError::UnsupportedMediaType`] (415) when `content-type` is present and not
-    /// JSON; [`BodyError::Json`] (400) for a malformed or mistyped body, naming the field
+    /// [`BodyError::UnsupportedMediaType`] (415) when `content-type` is missing or is not
+    /// JSON (`application/json` or a `+json` type), as axum's `Json` does: a body without
+    /// one is not read as JSON by guess; [`BodyError::Json`] (400) for a malformed or mistyped body, naming the field
     /// and the problem (`quantity: invalid type: string "three", expected u32 at line 1
     /// column 33`);
     /// and the errors of [`bytes`](Self::bytes).
     #[cfg(feature = "json")]
     pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, BodyError> {
-        if let Some(essence) = media_type(&self.head.parts.headers) {
-            let is_json = essence.eq_ignore_ascii_case("application/json")
-                || (essence.len() > 5
-                    && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
-            if !is_json {
-                return Err(BodyError::UnsupportedMediaType);
-            }
+        let essence = media_type(&self.head.parts.headers).unwrap_or("");
+        let is_json = essence.eq_ignore_ascii_case("application/json")
+            || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"));
+        if !is_json {
+            tracing::debug!(content_type = essence, "refused a JSON body: 415");
+            return Err(BodyError::UnsupportedMediaType);
         }
         let bytes = self.bytes().await?;
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);

@@ -1,6 +1,8 @@
 //! [`Events`]: a response body read as server-sent events, one by one as they arrive.
 
 use std::fmt;
+use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -11,6 +13,7 @@ use futures_core::Stream;
 use http_body_util::BodyDataStream;
 use http_body_util::combinators::UnsyncBoxBody;
 
+use super::failure::fail_at;
 use crate::error::BoxError;
 
 /// One server-sent event as a client receives it (parsed as browsers do, with the
@@ -74,9 +77,35 @@ impl Events {
     /// The next event, once it has arrived; `None` when the body has ended.
     ///
     /// # Panics
-    /// When the body breaks off or is not an event stream.
-    pub async fn next(&mut self) -> Option<ServerEvent> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    /// When the body breaks off or is not an event stream; the panic names the test's line.
+    // A future, as `StreamExt::next` returns (clippy takes a plain fn named `next` for an
+    // iterator's); not an `async fn`, so that a failure can name the test's line.
+    #[allow(clippy::should_implement_trait)]
+    #[track_caller]
+    pub fn next(&mut self) -> impl Future<Output = Option<ServerEvent>> + '_ {
+        let caller = Location::caller();
+        async move {
+            match std::future::poll_fn(|cx| self.poll_event(cx)).await {
+                Some(Ok(event)) => Some(event),
+                Some(Err(problem)) => fail_at(caller, problem),
+                None => None,
+            }
+        }
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ServerEvent, String>>> {
+        Poll::Ready(
+            std::task::ready!(Pin::new(&mut self.inner).poll_next(cx)).map(|event| {
+                event
+                    .map(|event| ServerEvent {
+                        event: event.event,
+                        data: event.data,
+                        id: event.id,
+                        retry: event.retry,
+                    })
+                    .map_err(|error| format!("the event stream broke off: {error}"))
+            }),
+        )
     }
 }
 
@@ -84,15 +113,11 @@ impl Stream for Events {
     type Item = ServerEvent;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ServerEvent>> {
-        match std::task::ready!(Pin::new(&mut self.inner).poll_next(cx)) {
+        // Read as a `Stream` (by combinators) there is no test line to name.
+        match std::task::ready!(self.poll_event(cx)) {
+            Some(Ok(event)) => Poll::Ready(Some(event)),
+            Some(Err(problem)) => panic!("{problem}"),
             None => Poll::Ready(None),
-            Some(Ok(event)) => Poll::Ready(Some(ServerEvent {
-                event: event.event,
-                data: event.data,
-                id: event.id,
-                retry: event.retry,
-            })),
-            Some(Err(error)) => panic!("the event stream broke off: {error}"),
         }
     }
 }

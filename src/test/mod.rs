@@ -68,7 +68,9 @@
 //! The server's address is [`addr`](TestClient::addr), for any other client: a browser, a
 //! `reqwest::Client`, raw TCP.
 
+mod early_answer;
 mod events;
+mod failure;
 mod request;
 mod response;
 #[cfg(feature = "ws")]
@@ -344,7 +346,10 @@ impl Shared {
     /// A new HTTP/1.1 connection to the server. The socket and the connection are driven
     /// by the server's runtime, so they make progress whatever the caller's executor does,
     /// and end with it; upgrades (WebSockets) are allowed.
-    pub(crate) async fn connect(&self) -> SendRequest<Body> {
+    ///
+    /// # Errors
+    /// What went wrong, for the caller to fail the test with at the test's line.
+    pub(crate) async fn connect(&self) -> Result<SendRequest<Body>, String> {
         let addr = self.addr;
         let connected = self
             .runtime
@@ -355,12 +360,11 @@ impl Shared {
                         format!("cannot connect to the test server at {addr}: {error}")
                     })?;
                 let _ = stream.set_nodelay(true);
-                let (sender, connection) =
-                    hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                        .await
-                        .map_err(|error| {
-                            format!("cannot start HTTP/1.1 with the test server: {error}")
-                        })?;
+                let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(
+                    early_answer::EarlyAnswer::new(stream),
+                ))
+                .await
+                .map_err(|error| format!("cannot start HTTP/1.1 with the test server: {error}"))?;
                 tokio::spawn(async move {
                     if let Err(error) = connection.with_upgrades().await {
                         tracing::debug!(%error, "test client connection ended");
@@ -370,9 +374,8 @@ impl Shared {
             })
             .await;
         match connected {
-            Ok(Ok(sender)) => sender,
-            Ok(Err(problem)) => panic!("{problem}"),
-            Err(_) => panic!("the test server at {addr} has stopped"),
+            Ok(result) => result,
+            Err(_) => Err(format!("the test server at {addr} has stopped")),
         }
     }
 }

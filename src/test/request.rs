@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use http::header::{COOKIE, HOST, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Uri};
 
 use super::Shared;
+use super::failure::fail_at;
 use super::response::TestResponse;
 use crate::body::Body;
 
@@ -126,9 +128,18 @@ impl TestRequest {
     /// Sends the request over a new connection and returns the response once its head has
     /// arrived; its body is read from the [`TestResponse`] as it comes.
     ///
+    /// A response the server sent before reading the whole body (a `413` for a
+    /// `content-length` over the limit) is the one returned, as curl shows it.
+    ///
     /// # Panics
-    /// When the server cannot be reached or the connection breaks before the response head.
-    pub async fn send(self) -> TestResponse {
+    /// When the server cannot be reached or the connection breaks before the response head;
+    /// the panic names the test's line.
+    #[track_caller]
+    pub fn send(self) -> impl Future<Output = TestResponse> + Send {
+        self.send_from(Location::caller())
+    }
+
+    async fn send_from(self, caller: &'static Location<'static>) -> TestResponse {
         let Self {
             shared,
             method,
@@ -147,7 +158,10 @@ impl TestRequest {
                 Ok(value) => {
                     headers.append(COOKIE, value);
                 }
-                Err(_) => panic!("the cookies {cookies:?} are not valid header text"),
+                Err(_) => fail_at(
+                    caller,
+                    format!("the cookies {cookies:?} are not valid header text"),
+                ),
             }
         }
         let mut request = Request::new(body);
@@ -155,11 +169,14 @@ impl TestRequest {
         *request.uri_mut() = target;
         *request.headers_mut() = headers;
 
-        let mut sender = shared.connect().await;
+        let mut sender = match shared.connect().await {
+            Ok(sender) => sender,
+            Err(problem) => fail_at(caller, problem),
+        };
         let (method, uri) = (request.method().clone(), request.uri().clone());
         match sender.send_request(request).await {
             Ok(response) => TestResponse::from_incoming(response),
-            Err(error) => panic!("{method} {uri} failed: {error}"),
+            Err(error) => fail_at(caller, format!("{method} {uri} failed: {error}")),
         }
     }
 }
@@ -169,8 +186,9 @@ impl IntoFuture for TestRequest {
     type IntoFuture = Pin<Box<dyn Future<Output = TestResponse> + Send>>;
 
     /// `client.get("/").await` is `client.get("/").send().await`.
+    #[track_caller]
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        Box::pin(self.send_from(Location::caller()))
     }
 }
 

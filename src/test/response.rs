@@ -1,6 +1,8 @@
 //! [`TestResponse`]: a response as a test reads it.
 
 use std::fmt;
+use std::future::Future;
+use std::panic::Location;
 
 use bytes::Bytes;
 use http::header::HeaderName;
@@ -9,6 +11,7 @@ use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
 
 use super::events::Events;
+use super::failure::fail_at;
 use crate::error::BoxError;
 
 /// A response from the application: its status and headers at once, its body read as it
@@ -77,15 +80,19 @@ impl TestResponse {
     /// unless the network split or joined them); `None` at the end.
     ///
     /// # Panics
-    /// When the body breaks off.
-    pub async fn chunk(&mut self) -> Option<Bytes> {
-        loop {
-            let frame = match self.body.frame().await? {
-                Ok(frame) => frame,
-                Err(error) => panic!("the response body broke off: {error}"),
-            };
-            if let Ok(data) = frame.into_data() {
-                return Some(data);
+    /// When the body breaks off; the panic names the test's line.
+    #[track_caller]
+    pub fn chunk(&mut self) -> impl Future<Output = Option<Bytes>> + '_ {
+        let caller = Location::caller();
+        async move {
+            loop {
+                let frame = match self.body.frame().await? {
+                    Ok(frame) => frame,
+                    Err(error) => fail_at(caller, format!("the response body broke off: {error}")),
+                };
+                if let Ok(data) = frame.into_data() {
+                    return Some(data);
+                }
             }
         }
     }
@@ -93,39 +100,57 @@ impl TestResponse {
     /// The whole body.
     ///
     /// # Panics
-    /// When the body breaks off.
-    pub async fn bytes(self) -> Bytes {
+    /// When the body breaks off; the panic names the test's line.
+    #[track_caller]
+    pub fn bytes(self) -> impl Future<Output = Bytes> {
+        self.bytes_from(Location::caller())
+    }
+
+    async fn bytes_from(self, caller: &'static Location<'static>) -> Bytes {
         match self.body.collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(error) => panic!("the response body broke off: {error}"),
+            Err(error) => fail_at(caller, format!("the response body broke off: {error}")),
         }
     }
 
     /// The whole body as text.
     ///
     /// # Panics
-    /// When the body breaks off or is not UTF-8.
-    pub async fn text(self) -> String {
-        let bytes = self.bytes().await;
-        String::from_utf8(bytes.to_vec())
-            .unwrap_or_else(|_| panic!("the response body is not UTF-8: {bytes:?}"))
+    /// When the body breaks off or is not UTF-8; the panic names the test's line.
+    #[track_caller]
+    pub fn text(self) -> impl Future<Output = String> {
+        let caller = Location::caller();
+        async move {
+            let bytes = self.bytes_from(caller).await;
+            String::from_utf8(bytes.to_vec()).unwrap_or_else(|_| {
+                fail_at(caller, format!("the response body is not UTF-8: {bytes:?}"))
+            })
+        }
     }
 
     /// The whole body as JSON, into `T`.
     ///
     /// # Panics
-    /// When the body breaks off or is not JSON for a `T` (the message shows the body).
+    /// When the body breaks off or is not JSON for a `T` (the message shows the body); the
+    /// panic names the test's line.
     #[cfg(feature = "json")]
-    pub async fn json<T: serde::de::DeserializeOwned>(self) -> T {
-        let status = self.status;
-        let bytes = self.bytes().await;
-        serde_json::from_slice(&bytes).unwrap_or_else(|error| {
-            panic!(
-                "the {status} response is not JSON for {}: {error}; body: {}",
-                std::any::type_name::<T>(),
-                String::from_utf8_lossy(&bytes)
-            )
-        })
+    #[track_caller]
+    pub fn json<T: serde::de::DeserializeOwned>(self) -> impl Future<Output = T> {
+        let caller = Location::caller();
+        async move {
+            let status = self.status;
+            let bytes = self.bytes_from(caller).await;
+            serde_json::from_slice(&bytes).unwrap_or_else(|error| {
+                fail_at(
+                    caller,
+                    format!(
+                        "the {status} response is not JSON for {}: {error}; body: {}",
+                        std::any::type_name::<T>(),
+                        String::from_utf8_lossy(&bytes)
+                    ),
+                )
+            })
+        }
     }
 
     /// The body as server-sent events, each one yielded as soon as it has arrived: a test

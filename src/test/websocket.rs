@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
 
 use super::Shared;
+use super::failure::fail_at;
 use super::response::TestResponse;
 use crate::body::Body;
 use crate::ws::{Message, WebSocketError, close_code};
@@ -84,8 +86,17 @@ impl WebSocketConnect {
     ///
     /// # Panics
     /// When the server cannot be reached, or answers `101` with a wrong
-    /// `sec-websocket-accept` or a subprotocol that was not offered.
-    pub async fn try_connect(self) -> Result<TestWebSocket, TestResponse> {
+    /// `sec-websocket-accept` or a subprotocol that was not offered; the panic names the
+    /// test's line.
+    #[track_caller]
+    pub fn try_connect(self) -> impl Future<Output = Result<TestWebSocket, TestResponse>> + Send {
+        self.try_connect_from(Location::caller())
+    }
+
+    async fn try_connect_from(
+        self,
+        caller: &'static Location<'static>,
+    ) -> Result<TestWebSocket, TestResponse> {
         let Self {
             shared,
             target,
@@ -111,41 +122,61 @@ impl WebSocketConnect {
                 Ok(value) => {
                     headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
                 }
-                Err(_) => panic!("the subprotocols {subprotocols:?} are not valid header text"),
+                Err(_) => fail_at(
+                    caller,
+                    format!("the subprotocols {subprotocols:?} are not valid header text"),
+                ),
             }
         }
         let mut request = Request::new(Body::empty());
         *request.uri_mut() = target.clone();
         *request.headers_mut() = headers;
 
-        let mut sender = shared.connect().await;
+        let mut sender = match shared.connect().await {
+            Ok(sender) => sender,
+            Err(problem) => fail_at(caller, problem),
+        };
         let response = match sender.send_request(request).await {
             Ok(response) => response,
-            Err(error) => panic!("the WebSocket handshake to {target} failed: {error}"),
+            Err(error) => fail_at(
+                caller,
+                format!("the WebSocket handshake to {target} failed: {error}"),
+            ),
         };
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             return Err(TestResponse::from_incoming(response));
         }
         let expected = derive_accept_key(key.as_bytes());
         let accept = response.headers().get(SEC_WEBSOCKET_ACCEPT);
-        assert!(
-            accept.is_some_and(|accept| accept == expected.as_str()),
-            "the server answered the handshake with sec-websocket-accept {accept:?}, expected {expected:?}"
-        );
+        if accept.is_none_or(|accept| accept != expected.as_str()) {
+            fail_at(
+                caller,
+                format!(
+                    "the server answered the handshake with sec-websocket-accept {accept:?}, expected {expected:?}"
+                ),
+            );
+        }
         let protocol = response
             .headers()
             .get(SEC_WEBSOCKET_PROTOCOL)
             .map(|value| value.to_str().unwrap_or_default().to_owned());
-        if let Some(chosen) = &protocol {
-            assert!(
-                subprotocols.contains(chosen),
-                "the server chose the subprotocol {chosen:?}, which was not offered ({subprotocols:?})"
+        if let Some(chosen) = &protocol
+            && !subprotocols.contains(chosen)
+        {
+            fail_at(
+                caller,
+                format!(
+                    "the server chose the subprotocol {chosen:?}, which was not offered ({subprotocols:?})"
+                ),
             );
         }
         let headers = response.headers().clone();
         let upgraded = match hyper::upgrade::on(response).await {
             Ok(upgraded) => upgraded,
-            Err(error) => panic!("the WebSocket upgrade to {target} failed: {error}"),
+            Err(error) => fail_at(
+                caller,
+                format!("the WebSocket upgrade to {target} failed: {error}"),
+            ),
         };
         let stream =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Client, None).await;
@@ -163,15 +194,20 @@ impl IntoFuture for WebSocketConnect {
     type Output = TestWebSocket;
     type IntoFuture = Pin<Box<dyn Future<Output = TestWebSocket> + Send>>;
 
+    #[track_caller]
     fn into_future(self) -> Self::IntoFuture {
+        let caller = Location::caller();
         let target = self.target.clone();
         Box::pin(async move {
-            match self.try_connect().await {
+            match self.try_connect_from(caller).await {
                 Ok(socket) => socket,
                 Err(refusal) => {
                     let status = refusal.status();
                     let body = refusal.text().await;
-                    panic!("the server refused the WebSocket to {target}: {status} {body:?}")
+                    fail_at(
+                        caller,
+                        format!("the server refused the WebSocket to {target}: {status} {body:?}"),
+                    )
                 }
             }
         })

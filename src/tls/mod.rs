@@ -25,10 +25,19 @@
 //! the handshake must finish within the
 //! [header-read timeout](crate::Application::header_read_timeout).
 //!
-//! The cryptography is rustls's, with [ring](https://docs.rs/ring) as the provider (or the
-//! process default, when the application installed one with
+//! The cryptography is rustls's, with [aws-lc-rs](https://docs.rs/aws-lc-rs) as the
+//! provider, rustls's own default (or the process default, when the application installed
+//! one with
 //! [`CryptoProvider::install_default`](rustls::crypto::CryptoProvider::install_default));
 //! [`TlsConfig::from_rustls`] takes a `ServerConfig` built with any provider.
+//!
+//! # Key exchange
+//! The groups offered, in order of preference, are aws-lc-rs's defaults:
+//! `X25519MLKEM768` (post-quantum: ML-KEM-768 in hybrid with X25519, what current Chrome,
+//! Firefox and Safari offer first), then `secp384r1`, `X25519` and `secp256r1`. A client
+//! that offers the hybrid gets it; any other gets the best classical group both know. With
+//! another provider installed as the process default its groups apply instead (ring, for
+//! one, has no post-quantum group: rustls 0.23.48 deprecated its provider for that).
 //!
 //! Certificates can be replaced while serving, for example after a renewal:
 //! [`TlsConfig::reload_from_pem_files`] on a clone of the config passed to `serve_tls`.

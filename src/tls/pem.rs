@@ -101,11 +101,13 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// The crypto provider for configurations built from PEM: the process default when the
-/// application installed one (`CryptoProvider::install_default`), otherwise ring.
+/// application installed one (`CryptoProvider::install_default`), otherwise aws-lc-rs,
+/// whose default key-exchange groups put the post-quantum hybrid X25519MLKEM768 first
+/// (rustls 0.23.48 deprecated ring's provider for lacking it).
 fn provider() -> Arc<CryptoProvider> {
     CryptoProvider::get_default()
         .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
 }
 
 /// A configuration serving `chain` with `key` to every client (whatever its SNI), TLS 1.3

@@ -4,7 +4,7 @@
 //! connection is served by `hyper::server::conn::http1` (hyper's own hello example);
 //! `--auto` serves it with hyper-util's HTTP/1.1 + HTTP/2 auto builder instead, the one
 //! axum and bareasgi use, to tell the cost of the builder from the cost of the framework.
-//! `--tls` serves HTTPS the bare way: tokio-rustls with ring (as bareasgi's `tls` feature),
+//! `--tls` serves HTTPS the bare way: tokio-rustls with aws-lc-rs (as bareasgi's `tls` feature),
 //! ALPN `h2` and `http/1.1`, then hyper's http2 or http1 builder as ALPN chose; no
 //! handshake timeout, no connection limit.
 
@@ -91,7 +91,7 @@ fn tls_acceptor(cert: &str, key: &str) -> TlsAcceptor {
         .expect("certificate PEM");
     let key = PrivateKeyDer::from_pem_file(key).expect("private key PEM");
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .expect("TLS 1.3 and 1.2")

@@ -5,8 +5,6 @@
 //! keep-alive (15 s, as bareasgi's). One tokio worker (`WORKERS` to change it), `TCP_NODELAY`,
 //! a listen backlog of 1,024 (bareasgi's default).
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -25,8 +23,10 @@ async fn events(
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok());
-    let mut subscription = hub.subscribe(TOPIC, last_event_id);
-    let _ = tokio::time::timeout(Duration::from_secs(2), subscription.ready()).await;
+    let subscription = hub
+        .subscribe(TOPIC, last_event_id)
+        .await
+        .expect("the in-memory hub does not fail");
     let events = subscription.map(|event| {
         event.map(|event| match event {
             hub::Event::Message(message) => Event::default()
