@@ -14,6 +14,7 @@
 mod body;
 mod matches;
 mod pace;
+mod state;
 
 pub use body::{BodyError, RequestBody};
 pub use matches::{MatchError, Matches};
