@@ -61,7 +61,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 pub use error::RouteError;
-pub use method::IntoMethod;
+pub use method::{IntoMethod, IntoMethods};
 use path::check_path;
 pub use pattern::{CaptureKind, PatternError};
 use pattern::{Pattern, Segment};
@@ -155,8 +155,9 @@ impl HttpRouter {
 
     /// Registers `handler` for `methods` on the path `pattern`.
     ///
-    /// `methods` is anything iterable of `&str`, `String` or [`Method`]: `["GET"]`,
-    /// `["GET", "POST"]`, `[Method::GET]`.
+    /// `methods` is one method or a list of them, each a `&str`, `String` or [`Method`]:
+    /// `"GET"`, `["GET"]`, `["GET", "POST"]`, `[Method::GET]`, a `Vec` or a slice (see
+    /// [`IntoMethods`]).
     ///
     /// # Panics
     /// When the pattern is malformed, a method is not a valid token, or a route with the
@@ -166,8 +167,7 @@ impl HttpRouter {
     #[track_caller]
     pub fn add<M, H>(&mut self, methods: M, pattern: &str, handler: H)
     where
-        M: IntoIterator,
-        M::Item: IntoMethod,
+        M: IntoMethods,
         H: Handler,
     {
         if let Err(error) = self.try_add(methods, pattern, handler) {
@@ -182,14 +182,12 @@ impl HttpRouter {
     /// added before (the error names both patterns).
     pub fn try_add<M, H>(&mut self, methods: M, pattern: &str, handler: H) -> Result<(), RouteError>
     where
-        M: IntoIterator,
-        M::Item: IntoMethod,
+        M: IntoMethods,
         H: Handler,
     {
         let pattern = Pattern::parse(pattern).map_err(RouteError::Pattern)?;
         let mut parsed: Vec<Method> = Vec::new();
-        for method in methods {
-            let method = method.into_method()?;
+        for method in methods.into_methods()? {
             if !parsed.contains(&method) {
                 parsed.push(method);
             }
