@@ -108,7 +108,7 @@ pub use lifespan::LifespanHandler;
 pub use middleware::{Middleware, MiddlewareChain, Next, make_middleware_chain};
 pub use request::{BodyError, HttpRequest, MatchError, Matches, MinDataRate, RequestBody};
 pub use response::{Html, HttpResponse, IntoHeaders, IntoResponse, IntoStatus, Redirect};
-pub use router::{HttpRouter, Resolution, RouteError};
+pub use router::{HttpRouter, Resolution, RouteError, RouteGroup};
 pub use service::{AppService, ResponseFuture};
 pub use typemap::TypeMap;
 #[cfg(feature = "form")]

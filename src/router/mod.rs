@@ -41,10 +41,13 @@
 //!   NUL, `.` or `..` segments, or invalid UTF-8 after decoding is refused with `400`
 //!   before any route is tried.
 //! - The trailing slash is significant: `/users` and `/users/` are different routes.
+//! - [`HttpRouter::group`] adds routes under a prefix that share middlewares (a login
+//!   check for `/admin`); they are ordinary routes, so all of the above holds for them.
 //! - A lookup walks one tree node per path segment and finds literal children by hash, so
 //!   its cost does not grow with the number of routes.
 
 mod error;
+mod group;
 mod method;
 mod mount;
 mod path;
@@ -61,6 +64,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 pub use error::RouteError;
+pub use group::RouteGroup;
 pub use method::{IntoMethod, IntoMethods};
 use path::check_path;
 pub use pattern::{CaptureKind, PatternError};

@@ -1,0 +1,239 @@
+//! [`RouteGroup`]: routes under one prefix that share middlewares, made by
+//! [`HttpRouter::group`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::method::IntoMethods;
+use super::pattern::{CaptureKind, Pattern, PatternError, Segment};
+use super::{HttpRouter, RouteError};
+use crate::handler::Handler;
+use crate::middleware::{Middleware, MiddlewareChain};
+
+impl HttpRouter {
+    /// A group of routes under `prefix` (`"/admin"`; `"/"` for no prefix) whose handlers
+    /// all run inside the same [middlewares](crate::middleware), outermost first: the
+    /// bareASGI way to protect a section of a site, instead of a
+    /// [`make_middleware_chain`](crate::make_middleware_chain) around each handler.
+    ///
+    /// ```
+    /// use bareasgi::http::StatusCode;
+    /// use bareasgi::{Application, HttpRequest, HttpResponse, Next};
+    ///
+    /// async fn require_login(req: HttpRequest, next: Next) -> HttpResponse {
+    ///     match req.cookie("session") {
+    ///         Some(_) => next.run(req).await,
+    ///         None => HttpResponse::text(StatusCode::UNAUTHORIZED, "log in first"),
+    ///     }
+    /// }
+    /// async fn users(_req: HttpRequest) -> &'static str { "alice, bob" }
+    /// async fn home(_req: HttpRequest) -> &'static str { "admin home" }
+    /// async fn about(_req: HttpRequest) -> &'static str { "public" }
+    ///
+    /// let mut app = Application::new();
+    /// app.http_router
+    ///     .group("/admin")
+    ///     .middleware(require_login)
+    ///     .add("GET", "", home)           // GET /admin
+    ///     .add("GET", "/users", users);   // GET /admin/users
+    /// app.http_router.add("GET", "/about", about); // outside the group: no login
+    /// ```
+    ///
+    /// The routes are ordinary routes of this router, so routing is unchanged: the same
+    /// precedence and conflicts, and a path or method no route answers is a `404` or `405`
+    /// before any of the group's middlewares runs (as axum's `route_layer`). A group can
+    /// hold groups ([`RouteGroup::group`]), which run the outer group's middlewares first.
+    ///
+    /// # Panics
+    /// When `prefix` is not a pattern, ends with `/` (other than `"/"` itself), or holds a
+    /// `{name:path}` capture, which would leave nothing for the routes; the message names
+    /// the problem and the panic points at the caller's line.
+    #[track_caller]
+    pub fn group(&mut self, prefix: &str) -> RouteGroup<'_> {
+        if let Err(error) = check_prefix(prefix) {
+            panic!("{error}");
+        }
+        let prefix = if prefix == "/" { "" } else { prefix };
+        RouteGroup::new(self, prefix.to_owned(), Vec::new())
+    }
+}
+
+/// Routes under one prefix, sharing middlewares: see [`HttpRouter::group`].
+///
+/// Add the middlewares first, then the routes: a middleware added after a route would not
+/// run for it, so that is refused with a panic.
+pub struct RouteGroup<'r> {
+    router: &'r mut HttpRouter,
+    prefix: String,
+    middlewares: Vec<Arc<dyn Middleware>>,
+    /// The middlewares as every route of the group shares them, made at the first route.
+    chain: Option<Arc<[Arc<dyn Middleware>]>>,
+}
+
+impl<'r> RouteGroup<'r> {
+    fn new(
+        router: &'r mut HttpRouter,
+        prefix: String,
+        middlewares: Vec<Arc<dyn Middleware>>,
+    ) -> Self {
+        Self {
+            router,
+            prefix,
+            middlewares,
+            chain: None,
+        }
+    }
+
+    /// The prefix the group's routes are under (`""` for the root).
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Runs `middleware` around every route added to the group after it; middlewares added
+    /// earlier are outside it.
+    ///
+    /// # Panics
+    /// When a route or an inner group was already added to the group: the middleware
+    /// would not protect them.
+    #[track_caller]
+    pub fn middleware(&mut self, middleware: impl Middleware) -> &mut Self {
+        if self.chain.is_some() {
+            panic!(
+                "a middleware was added to the route group {:?} after its routes or inner \
+                 groups; it would not run for them: add the group's middlewares first",
+                self.display_prefix()
+            );
+        }
+        self.middlewares.push(Arc::new(middleware));
+        self
+    }
+
+    /// Registers `handler` for `methods` on `prefix + path`, inside the group's
+    /// middlewares. `path` starts with `/`, or is `""` for the prefix itself; it may hold
+    /// captures as any pattern does. `methods` is as for [`HttpRouter::add`].
+    ///
+    /// # Panics
+    /// As [`HttpRouter::add`], naming the whole pattern; and when `path` is neither empty
+    /// nor starts with `/`. Use [`try_add`](Self::try_add) to handle the problem instead.
+    #[track_caller]
+    pub fn add<M, H>(&mut self, methods: M, path: &str, handler: H) -> &mut Self
+    where
+        M: IntoMethods,
+        H: Handler,
+    {
+        if let Err(error) = self.try_add(methods, path, handler) {
+            panic!("{error}");
+        }
+        self
+    }
+
+    /// Registers a route like [`add`](Self::add), returning the problem instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// As [`HttpRouter::try_add`] for the whole pattern, and [`RouteError::Pattern`] when
+    /// `path` is neither empty nor starts with `/`.
+    pub fn try_add<M, H>(
+        &mut self,
+        methods: M,
+        path: &str,
+        handler: H,
+    ) -> Result<&mut Self, RouteError>
+    where
+        M: IntoMethods,
+        H: Handler,
+    {
+        let pattern = self.pattern(path)?;
+        let chain = self
+            .chain
+            .get_or_insert_with(|| self.middlewares.clone().into())
+            .clone();
+        if chain.is_empty() {
+            self.router.try_add(methods, &pattern, handler)?;
+        } else {
+            let handler = MiddlewareChain::from_parts(chain, Arc::new(handler));
+            self.router.try_add(methods, &pattern, handler)?;
+        }
+        Ok(self)
+    }
+
+    /// A group under `self.prefix() + prefix` whose routes run inside this group's
+    /// middlewares and then its own.
+    ///
+    /// # Panics
+    /// As [`HttpRouter::group`].
+    #[track_caller]
+    pub fn group(&mut self, prefix: &str) -> RouteGroup<'_> {
+        let joined = format!("{}{prefix}", self.prefix);
+        if let Err(error) = check_prefix(prefix).and_then(|()| check_prefix(&joined)) {
+            panic!("{error}");
+        }
+        let prefix = if prefix == "/" { "" } else { prefix };
+        let prefix = format!("{}{prefix}", self.prefix);
+        // From here on a middleware added to this group would miss the inner group's routes.
+        self.chain
+            .get_or_insert_with(|| self.middlewares.clone().into());
+        let middlewares = self.middlewares.clone();
+        RouteGroup::new(self.router, prefix, middlewares)
+    }
+
+    fn pattern(&self, path: &str) -> Result<String, RouteError> {
+        let pattern = format!("{}{path}", self.prefix);
+        if !(path.is_empty() || path.starts_with('/')) {
+            return Err(RouteError::Pattern(PatternError::new(
+                &pattern,
+                format!(
+                    "a route of the group {:?} must start with '/' (or be \"\" for the \
+                     prefix itself), not {path:?}",
+                    self.display_prefix()
+                ),
+            )));
+        }
+        if pattern.is_empty() {
+            return Ok("/".to_owned());
+        }
+        Ok(pattern)
+    }
+
+    fn display_prefix(&self) -> &str {
+        if self.prefix.is_empty() {
+            "/"
+        } else {
+            &self.prefix
+        }
+    }
+}
+
+/// A group's prefix: `/`, or a pattern without a trailing `/` or a `{name:path}` capture.
+fn check_prefix(prefix: &str) -> Result<(), RouteError> {
+    check_prefix_pattern(prefix).map_err(RouteError::Pattern)
+}
+
+fn check_prefix_pattern(prefix: &str) -> Result<(), PatternError> {
+    if prefix == "/" {
+        return Ok(());
+    }
+    let pattern = Pattern::parse(prefix)?;
+    let fail = |problem: &str| Err(PatternError::new(prefix, problem));
+    match pattern.segments.last() {
+        Some(Segment::Literal(text)) if text.is_empty() => fail(
+            "a route group's prefix must not end with '/': its routes add their own \
+             ('/users', or \"\" for the prefix itself)",
+        ),
+        Some(Segment::Capture {
+            kind: CaptureKind::Path,
+            ..
+        }) => fail("a route group's prefix cannot end with a '{name:path}' capture"),
+        _ => Ok(()),
+    }
+}
+
+impl fmt::Debug for RouteGroup<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouteGroup")
+            .field("prefix", &self.display_prefix())
+            .field("middlewares", &self.middlewares.len())
+            .finish_non_exhaustive()
+    }
+}
