@@ -35,6 +35,9 @@ impl HttpRequest {
     /// When `info` holds no `T` — a mistake in the application, not the client's — an
     /// [`HttpError`] answering `500 Internal Server Error`; the log line names the missing
     /// type.
+    // The error is the crate's usual handler error, so `?` works in any handler returning
+    // `Result<_, HttpError>`; its size only matters on the (cold) path of a missing type.
+    #[allow(clippy::result_large_err)]
     pub fn state<T: Send + Sync + 'static>(&self) -> Result<Arc<T>, HttpError> {
         if let Some(value) = self.info.get_arc::<T>() {
             return Ok(value);

@@ -74,7 +74,7 @@ impl CookieJar {
         let mut matching: Vec<&Kept> = cookies
             .iter()
             .filter(|kept| path_matches(&kept.path, request_path))
-            .filter(|kept| !except.iter().any(|name| *name == kept.name))
+            .filter(|kept| !except.contains(&kept.name))
             .collect();
         matching.sort_by_key(|kept| std::cmp::Reverse(kept.path.len()));
         matching
