@@ -74,6 +74,16 @@ fn app() -> Application {
                 format!("user {id} seen by {}", whoami(&req))
             },
         );
+    // A tower service mounted in the group answers with the path it was given.
+    admin.mount(
+        "/files",
+        tower::service_fn(|request: http::Request<bareasgi::RequestBody>| async move {
+            let path = request.uri().path().to_owned();
+            Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(
+                bytes::Bytes::from(format!("file {path}")),
+            )))
+        }),
+    );
     admin.group("/billing").middleware(billing_only).add(
         "GET",
         "/invoices",
@@ -124,6 +134,20 @@ async fn an_inner_group_runs_the_outer_middlewares_first() {
     assert_eq!(invoices.status(), 200);
     assert_eq!(invoices.header("x-trail"), Some("audit>billing"));
     assert_eq!(invoices.text().await, "invoices");
+}
+
+#[tokio::test]
+async fn a_service_mounted_in_the_group_is_behind_its_middlewares() {
+    let client = TestClient::new(app());
+    let refused = client.get("/admin/files/report.pdf").await;
+    assert_eq!(refused.status(), 401);
+    let file = client
+        .get("/admin/files/report.pdf")
+        .cookie("session", "alice")
+        .await;
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.header("x-trail"), Some("audit"));
+    assert_eq!(file.text().await, "file /report.pdf");
 }
 
 #[tokio::test]

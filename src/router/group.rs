@@ -4,11 +4,16 @@
 use std::fmt;
 use std::sync::Arc;
 
+use bytes::Bytes;
+use http::{Request, Response};
+
 use super::method::IntoMethods;
 use super::pattern::{CaptureKind, Pattern, PatternError, Segment};
 use super::{HttpRouter, RouteError};
+use crate::error::BoxError;
 use crate::handler::Handler;
 use crate::middleware::{Middleware, MiddlewareChain};
+use crate::request::RequestBody;
 
 impl HttpRouter {
     /// A group of routes under `prefix` (`"/admin"`; `"/"` for no prefix) whose handlers
@@ -145,16 +150,87 @@ impl<'r> RouteGroup<'r> {
         H: Handler,
     {
         let pattern = self.pattern(path)?;
-        let chain = self
-            .chain
-            .get_or_insert_with(|| self.middlewares.clone().into())
-            .clone();
+        let chain = self.frozen_chain();
         if chain.is_empty() {
             self.router.try_add(methods, &pattern, handler)?;
         } else {
             let handler = MiddlewareChain::from_parts(chain, Arc::new(handler));
             self.router.try_add(methods, &pattern, handler)?;
         }
+        Ok(self)
+    }
+
+    /// Mounts a tower `Service` at `prefix + path` as [`HttpRouter::mount`] does, behind
+    /// the group's middlewares: a directory of files only logged-in users may read.
+    ///
+    /// ```no_run
+    /// use bareasgi::http::StatusCode;
+    /// use bareasgi::{Application, HttpRequest, HttpResponse, Next};
+    /// use tower_http::services::ServeDir;
+    ///
+    /// async fn require_login(req: HttpRequest, next: Next) -> HttpResponse {
+    ///     match req.cookie("session") {
+    ///         Some(_) => next.run(req).await,
+    ///         None => HttpResponse::text(StatusCode::UNAUTHORIZED, "log in first"),
+    ///     }
+    /// }
+    ///
+    /// let mut app = Application::new();
+    /// app.http_router
+    ///     .group("/members")
+    ///     .middleware(require_login)
+    ///     .mount("/files", ServeDir::new("member-files")); // /members/files/...
+    /// ```
+    ///
+    /// # Panics
+    /// As [`HttpRouter::mount`] for the whole prefix, and when `path` is neither empty nor
+    /// starts with `/`; [`try_mount`](Self::try_mount) returns the problem instead.
+    #[track_caller]
+    pub fn mount<S, B>(&mut self, path: &str, service: S) -> &mut Self
+    where
+        S: tower::Service<Request<RequestBody>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        if let Err(error) = self.try_mount(path, service) {
+            panic!("{error}");
+        }
+        self
+    }
+
+    /// Mounts a service like [`mount`](Self::mount), returning the problem instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// As [`HttpRouter::try_mount`] for the whole prefix, and [`RouteError::Pattern`] when
+    /// `path` is neither empty nor starts with `/`.
+    pub fn try_mount<S, B>(&mut self, path: &str, service: S) -> Result<&mut Self, RouteError>
+    where
+        S: tower::Service<Request<RequestBody>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let prefix = self.pattern(path)?;
+        let chain = self.frozen_chain();
+        self.router.mount_wrapped(&prefix, service, |mount| {
+            if chain.is_empty() {
+                mount
+            } else {
+                Arc::new(MiddlewareChain::from_parts(chain, mount))
+            }
+        })?;
         Ok(self)
     }
 
@@ -172,10 +248,17 @@ impl<'r> RouteGroup<'r> {
         let prefix = if prefix == "/" { "" } else { prefix };
         let prefix = format!("{}{prefix}", self.prefix);
         // From here on a middleware added to this group would miss the inner group's routes.
-        self.chain
-            .get_or_insert_with(|| self.middlewares.clone().into());
+        self.frozen_chain();
         let middlewares = self.middlewares.clone();
         RouteGroup::new(self.router, prefix, middlewares)
+    }
+
+    /// The group's middlewares as its routes share them; from the first route (or inner
+    /// group) on, no middleware can be added.
+    fn frozen_chain(&mut self) -> Arc<[Arc<dyn Middleware>]> {
+        self.chain
+            .get_or_insert_with(|| self.middlewares.clone().into())
+            .clone()
     }
 
     fn pattern(&self, path: &str) -> Result<String, RouteError> {
