@@ -180,3 +180,31 @@ async fn http2_with_prior_knowledge_carries_requests_bodies_and_event_streams() 
     let ids: Vec<&str> = events.iter().map(|event| event.id.as_str()).collect();
     assert_eq!(ids, ["0", "1", "2"]);
 }
+
+// The WebSocket handshake is a request like the others: a client with a jar logs in over
+// HTTP and then opens the socket with its session.
+#[tokio::test]
+async fn a_websocket_handshake_carries_the_jars_cookies() {
+    use bareasgi::ws::{Message, WebSocket, WebSocketError, WebSocketRequest};
+
+    async fn greet(req: WebSocketRequest, mut ws: WebSocket) -> Result<(), WebSocketError> {
+        let Some(user) = req.cookie("session").map(str::to_owned) else {
+            return ws.reject((401, "log in first"));
+        };
+        ws.accept(None, ()).await?;
+        ws.send(format!("hello {user}")).await
+    }
+
+    let mut app = session_app();
+    app.ws_router.add("/ws", greet);
+    let client = TestClient::new(app).with_cookie_jar();
+    let refused = client.websocket("/ws").try_connect().await.unwrap_err();
+    assert_eq!(refused.status(), 401);
+
+    client.post("/login").await;
+    let mut ws = client.websocket("/ws").await;
+    assert_eq!(
+        ws.receive().await.unwrap(),
+        Message::Text("hello alice".into())
+    );
+}

@@ -379,7 +379,7 @@ impl TestClient {
     #[cfg(feature = "ws")]
     #[track_caller]
     pub fn websocket(&self, path: &str) -> WebSocketConnect {
-        WebSocketConnect::new(self.shared.clone(), path)
+        WebSocketConnect::new(self.shared.clone(), self.options.clone(), path)
     }
 
     /// Stops the server gracefully, as Ctrl-C would stop `serve`, and returns once the
