@@ -13,9 +13,9 @@
 //!
 //! struct Greeting(String);
 //!
-//! async fn hello(req: HttpRequest) -> String {
+//! async fn hello(req: HttpRequest) -> Result<String, bareasgi::HttpError> {
 //!     // Put there by the startup handler, which the client ran first.
-//!     req.info.get::<Greeting>().unwrap().0.clone()
+//!     Ok(req.state::<Greeting>()?.0.clone())
 //! }
 //!
 //! async fn echo(mut req: HttpRequest) -> Result<Json<Todo>, bareasgi::HttpError> {
@@ -460,9 +460,7 @@ impl Shared {
             Err(_) => panic!("the test server at {addr} has stopped"),
         }
     }
-}
 
-impl Shared {
     /// A new HTTP/2 connection to the server with prior knowledge (h2c), driven by the
     /// server's runtime as [`connect`](Self::connect)'s is.
     pub(crate) async fn connect_h2(&self) -> hyper::client::conn::http2::SendRequest<Body> {
