@@ -22,6 +22,14 @@ fn app() -> Application {
         |req: HttpRequest| async move { (404, Html(format!("<p>nothing at {}</p>", req.path()))) },
     );
     app.http_router
+        .add("GET", "/html/cached", |_req: HttpRequest| async {
+            (
+                200,
+                [("cache-control", "max-age=60")],
+                Html(String::from("<p>cached</p>")),
+            )
+        });
+    app.http_router
         .add("GET", "/to", |_req: HttpRequest| async {
             Redirect::to("/a")
         });
@@ -80,6 +88,14 @@ async fn html_is_text_html_with_its_status() {
         Some("text/html; charset=utf-8")
     );
     assert_eq!(missing.text().await, "<p>nothing at /html/missing</p>");
+
+    let cached = client.get("/html/cached").await;
+    assert_eq!(cached.header("cache-control"), Some("max-age=60"));
+    assert_eq!(
+        cached.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(cached.text().await, "<p>cached</p>");
 }
 
 #[tokio::test]

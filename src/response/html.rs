@@ -2,13 +2,14 @@
 
 use http::header::{CONTENT_TYPE, HeaderValue};
 
-use super::{HttpResponse, IntoResponse, IntoStatus, checked_status};
+use super::{HttpResponse, IntoHeaders, IntoResponse, IntoStatus, checked_headers, checked_status};
 use crate::body::Body;
 
 const TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 
 /// HTML: `200` with `content-type: text/html; charset=utf-8` and the text as the body.
-/// `(status, Html(..))` answers with another status.
+/// `(status, Html(..))` answers with another status, and `(status, headers, Html(..))`
+/// adds headers (a `content-type` among them wins).
 ///
 /// ```
 /// use bareasgi::{Html, HttpRequest, IntoResponse};
@@ -45,6 +46,21 @@ impl<S: IntoStatus, T: Into<Body>> IntoResponse for (S, Html<T>) {
                 ..self.1.into_response()
             },
             None => HttpResponse::internal_server_error(),
+        }
+    }
+}
+
+impl<S: IntoStatus, H: IntoHeaders, T: Into<Body>> IntoResponse for (S, H, Html<T>) {
+    fn into_response(self) -> HttpResponse {
+        let (Some(status), Some(mut headers)) = (checked_status(self.0), checked_headers(self.1))
+        else {
+            return HttpResponse::internal_server_error();
+        };
+        headers.entry(CONTENT_TYPE).or_insert(TEXT_HTML);
+        HttpResponse {
+            status,
+            headers,
+            body: self.2.0.into(),
         }
     }
 }
