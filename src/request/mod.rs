@@ -12,11 +12,13 @@
 //! ```
 
 mod body;
+mod layered;
 mod matches;
 mod pace;
 mod state;
 
 pub use body::{BodyError, RequestBody};
+pub(crate) use layered::RouteParts;
 pub use matches::{MatchError, Matches};
 pub(crate) use pace::BodyPace;
 pub use pace::MinDataRate;

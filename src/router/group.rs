@@ -11,9 +11,10 @@ use super::method::IntoMethods;
 use super::pattern::{CaptureKind, Pattern, PatternError, Segment};
 use super::{HttpRouter, RouteError};
 use crate::error::BoxError;
-use crate::handler::Handler;
+use crate::handler::{BoxFuture, Handler};
 use crate::middleware::{Middleware, MiddlewareChain};
-use crate::request::RequestBody;
+use crate::request::{HttpRequest, RequestBody};
+use crate::response::HttpResponse;
 
 impl HttpRouter {
     /// A group of routes under `prefix` (`"/admin"`; `"/"` for no prefix) whose handlers
@@ -47,7 +48,9 @@ impl HttpRouter {
     /// The routes are ordinary routes of this router, so routing is unchanged: the same
     /// precedence and conflicts, and a path or method no route answers is a `404` or `405`
     /// before any of the group's middlewares runs (as axum's `route_layer`). A group can
-    /// hold groups ([`RouteGroup::group`]), which run the outer group's middlewares first.
+    /// hold groups ([`RouteGroup::group`]), which run the outer group's middlewares first,
+    /// tower services ([`RouteGroup::mount`]), and tower layers around its routes
+    /// ([`RouteGroup::layer`]).
     ///
     /// # Panics
     /// When `prefix` is not a pattern, ends with `/` (other than `"/"` itself), or holds a
@@ -59,9 +62,12 @@ impl HttpRouter {
             panic!("{error}");
         }
         let prefix = if prefix == "/" { "" } else { prefix };
-        RouteGroup::new(self, prefix.to_owned(), Vec::new())
+        RouteGroup::new(self, prefix.to_owned(), Vec::new(), Vec::new())
     }
 }
+
+/// Wraps a group's handler (after its middlewares) in something more: a tower layer.
+pub(crate) type HandlerWrap = Arc<dyn Fn(Arc<dyn Handler>) -> Arc<dyn Handler> + Send + Sync>;
 
 /// Routes under one prefix, sharing middlewares: see [`HttpRouter::group`].
 ///
@@ -71,6 +77,8 @@ pub struct RouteGroup<'r> {
     router: &'r mut HttpRouter,
     prefix: String,
     middlewares: Vec<Arc<dyn Middleware>>,
+    /// The tower layers ([`layer`](Self::layer)), outermost first, around the middlewares.
+    wraps: Vec<HandlerWrap>,
     /// The middlewares as every route of the group shares them, made at the first route.
     chain: Option<Arc<[Arc<dyn Middleware>]>>,
 }
@@ -80,11 +88,13 @@ impl<'r> RouteGroup<'r> {
         router: &'r mut HttpRouter,
         prefix: String,
         middlewares: Vec<Arc<dyn Middleware>>,
+        wraps: Vec<HandlerWrap>,
     ) -> Self {
         Self {
             router,
             prefix,
             middlewares,
+            wraps,
             chain: None,
         }
     }
@@ -103,15 +113,42 @@ impl<'r> RouteGroup<'r> {
     /// would not protect them.
     #[track_caller]
     pub fn middleware(&mut self, middleware: impl Middleware) -> &mut Self {
+        self.refuse_when_frozen("a middleware");
+        self.middlewares.push(Arc::new(middleware));
+        self
+    }
+
+    /// Adds a wrapper around every handler added after it (a tower layer, see
+    /// [`layer`](Self::layer)); the first added is the outermost.
+    #[track_caller]
+    pub(crate) fn wrap(&mut self, wrap: HandlerWrap) {
+        self.refuse_when_frozen("a layer");
+        self.wraps.push(wrap);
+    }
+
+    #[track_caller]
+    fn refuse_when_frozen(&self, what: &str) {
         if self.chain.is_some() {
             panic!(
-                "a middleware was added to the route group {:?} after its routes or inner \
-                 groups; it would not run for them: add the group's middlewares first",
+                "{what} was added to the route group {:?} after its routes or inner groups; \
+                 it would not run for them: add the group's middlewares and layers first",
                 self.display_prefix()
             );
         }
-        self.middlewares.push(Arc::new(middleware));
-        self
+    }
+
+    /// `handler` inside the group's middlewares, inside its layers.
+    fn wrapped(&mut self, handler: Arc<dyn Handler>) -> Arc<dyn Handler> {
+        let chain = self.frozen_chain();
+        let mut handler = if chain.is_empty() {
+            handler
+        } else {
+            Arc::new(MiddlewareChain::from_parts(chain, handler))
+        };
+        for wrap in self.wraps.iter().rev() {
+            handler = wrap(handler);
+        }
+        handler
     }
 
     /// Registers `handler` for `methods` on `prefix + path`, inside the group's
@@ -150,11 +187,12 @@ impl<'r> RouteGroup<'r> {
         H: Handler,
     {
         let pattern = self.pattern(path)?;
-        let chain = self.frozen_chain();
-        if chain.is_empty() {
+        if self.chain.is_none() && self.middlewares.is_empty() && self.wraps.is_empty() {
+            // Nothing to wrap it in: registered as `HttpRouter::add` would.
+            self.frozen_chain();
             self.router.try_add(methods, &pattern, handler)?;
         } else {
-            let handler = MiddlewareChain::from_parts(chain, Arc::new(handler));
+            let handler = Wrapped(self.wrapped(Arc::new(handler)));
             self.router.try_add(methods, &pattern, handler)?;
         }
         Ok(self)
@@ -223,13 +261,20 @@ impl<'r> RouteGroup<'r> {
         B::Error: Into<BoxError>,
     {
         let prefix = self.pattern(path)?;
-        let chain = self.frozen_chain();
-        self.router.mount_wrapped(&prefix, service, |mount| {
-            if chain.is_empty() {
-                mount
-            } else {
-                Arc::new(MiddlewareChain::from_parts(chain, mount))
+        self.frozen_chain();
+        let router = &mut *self.router;
+        let (chain, wraps) = (self.chain.clone(), &self.wraps);
+        router.mount_wrapped(&prefix, service, |mount| {
+            let mut handler = match chain {
+                Some(chain) if !chain.is_empty() => {
+                    Arc::new(MiddlewareChain::from_parts(chain, mount))
+                }
+                _ => mount,
+            };
+            for wrap in wraps.iter().rev() {
+                handler = wrap(handler);
             }
+            handler
         })?;
         Ok(self)
     }
@@ -250,7 +295,8 @@ impl<'r> RouteGroup<'r> {
         // From here on a middleware added to this group would miss the inner group's routes.
         self.frozen_chain();
         let middlewares = self.middlewares.clone();
-        RouteGroup::new(self.router, prefix, middlewares)
+        let wraps = self.wraps.clone();
+        RouteGroup::new(self.router, prefix, middlewares, wraps)
     }
 
     /// The group's middlewares as its routes share them; from the first route (or inner
@@ -312,11 +358,21 @@ fn check_prefix_pattern(prefix: &str) -> Result<(), PatternError> {
     }
 }
 
+/// A group's handler, already wrapped, registered as any handler is.
+struct Wrapped(Arc<dyn Handler>);
+
+impl Handler for Wrapped {
+    fn call(&self, req: HttpRequest) -> BoxFuture<'static, HttpResponse> {
+        self.0.call(req)
+    }
+}
+
 impl fmt::Debug for RouteGroup<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RouteGroup")
             .field("prefix", &self.display_prefix())
             .field("middlewares", &self.middlewares.len())
+            .field("layers", &self.wraps.len())
             .finish_non_exhaustive()
     }
 }

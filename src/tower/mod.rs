@@ -73,6 +73,12 @@
 //! [`body_limit`](crate::Application::body_limit) applies to `req.bytes()` only) is the
 //! client's stream.
 //!
+//! # Layers on a group of routes: [`RouteGroup::layer`](crate::RouteGroup::layer)
+//! A layer added to a [route group](crate::HttpRouter::group) runs around each of the
+//! group's routes only, once the route is found (as axum's `route_layer`), and outside the
+//! group's middlewares; the handler behind it still gets the route's captures, `info` and
+//! `context`. It wraps a [`RouteService`].
+//!
 //! # The application as a service: [`Application::into_service`](crate::Application::into_service)
 //! [`AppService`] implements `tower::Service<http::Request<B>>` for any
 //! body `B` (no `Sync` needed), with its layers, so it can be nested in axum
@@ -82,6 +88,7 @@
 mod body;
 mod layered;
 mod mount;
+mod route_layer;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -97,6 +104,7 @@ use http::{Request, Response};
 pub(crate) use self::body::request_body;
 pub(crate) use self::layered::{LayerFn, LayeredFuture, Layers, boxed_layer, compose};
 pub(crate) use self::mount::Mount;
+pub use self::route_layer::RouteService;
 use crate::body::Body;
 use crate::error::BoxError;
 use crate::request::{BodyError, RequestBody};
