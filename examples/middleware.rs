@@ -1,11 +1,13 @@
 //! Middleware: a timing middleware around every request, and an authorization middleware
-//! that answers `401` on its own for one route.
+//! that answers `401` on its own, for one route and for a group of routes under `/account`.
 //!
 //! ```text
 //! cargo run --example middleware             # PORT=9014 by default
 //! curl -i http://localhost:9014/                                   # x-elapsed header
 //! curl -i http://localhost:9014/private                            # 401
 //! curl -i -H 'authorization: Bearer sesame' http://localhost:9014/private
+//! curl -i -H 'authorization: Bearer sesame' http://localhost:9014/account/settings
+//! curl -i http://localhost:9014/account/nothing                    # 404: no route, no auth
 //! ```
 
 use std::time::Instant;
@@ -63,6 +65,14 @@ async fn private(req: HttpRequest) -> String {
     format!("hello {user}, here is the secret\n")
 }
 
+async fn settings(req: HttpRequest) -> String {
+    let user = req
+        .context
+        .get::<User>()
+        .map_or("nobody", |user| user.0.as_str());
+    format!("settings of {user}\n")
+}
+
 fn app() -> Application {
     let mut app = Application::new();
     app.middleware(timing);
@@ -72,6 +82,12 @@ fn app() -> Application {
         "/private",
         make_middleware_chain((require_token,), private),
     );
+    // Every route of the group runs inside `require_token`: no wrapping route by route.
+    app.http_router
+        .group("/account")
+        .middleware(require_token)
+        .add("GET", "", private)
+        .add("GET", "/settings", settings);
     app
 }
 

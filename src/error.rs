@@ -18,8 +18,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
-use http::header::{HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use http::{HeaderMap, StatusCode};
 
 /// A boxed error that can cross threads: what streams and lifespan handlers may fail with.
@@ -166,6 +167,39 @@ impl HttpError {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 
+    /// `409 Conflict`: the request clashes with the resource's current state (a name
+    /// already taken, an edit of an outdated version).
+    pub fn conflict(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+
+    /// `413 Content Too Large`: the body is over what this route accepts.
+    pub fn payload_too_large(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, message)
+    }
+
+    /// `415 Unsupported Media Type`: the body's `content-type` is not one this route reads.
+    pub fn unsupported_media_type(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message)
+    }
+
+    /// `422 Unprocessable Content`: the body parsed, but its values do not validate.
+    pub fn unprocessable_entity(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    /// `429 Too Many Requests`; add [`retry_after`](Self::retry_after) to say when the
+    /// client may try again.
+    pub fn too_many_requests(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, message)
+    }
+
+    /// `503 Service Unavailable`: a dependency is down or the server is overloaded; add
+    /// [`retry_after`](Self::retry_after) to say when to come back.
+    pub fn service_unavailable(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+
     /// `500 Internal Server Error` with a message the client will see.
     pub fn internal(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
@@ -176,6 +210,30 @@ impl HttpError {
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
         self
+    }
+
+    /// Adds a `retry-after` header of `delay` in whole seconds (rounded up, so a client
+    /// never comes back early): with `429` or `503`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bareasgi::HttpError;
+    ///
+    /// let error = HttpError::too_many_requests("slow down").retry_after(Duration::from_millis(1500));
+    /// assert_eq!(error.status(), 429);
+    /// assert_eq!(error.headers()["retry-after"], "2");
+    /// ```
+    #[must_use]
+    pub fn retry_after(mut self, delay: Duration) -> Self {
+        let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+        self.headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+        self
+    }
+
+    /// The headers added to the error response.
+    #[must_use]
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
     }
 
     /// The status this error answers with.

@@ -110,8 +110,8 @@ pub use json::Json;
 pub use lifespan::LifespanHandler;
 pub use middleware::{Middleware, MiddlewareChain, Next, make_middleware_chain};
 pub use request::{BodyError, HttpRequest, MatchError, Matches, MinDataRate, RequestBody};
-pub use response::{HttpResponse, IntoHeaders, IntoResponse, IntoStatus};
-pub use router::{HttpRouter, Resolution, RouteError};
+pub use response::{Html, HttpResponse, IntoHeaders, IntoResponse, IntoStatus, Redirect};
+pub use router::{HttpRouter, Resolution, RouteError, RouteGroup};
 pub use service::{AppService, ResponseFuture};
 pub use typemap::TypeMap;
 #[cfg(feature = "form")]

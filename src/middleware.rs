@@ -32,7 +32,14 @@
 //! let mut app = Application::new();
 //! app.middleware(timing); // every request, including 404s
 //! app.http_router.add(["GET"], "/secret", make_middleware_chain((require_token,), secret));
+//! // Or for every route under a prefix:
+//! app.http_router.group("/vault").middleware(require_token).add("GET", "/secret", secret);
 //! ```
+//!
+//! Three places for a middleware: [`Application::middleware`](crate::Application::middleware)
+//! runs it for every request (404s included); [`HttpRouter::group`](crate::HttpRouter::group)
+//! for the routes of a group, once the route is found; [`make_middleware_chain`] for one
+//! handler.
 
 use std::fmt;
 use std::future::Future;
@@ -107,6 +114,13 @@ impl fmt::Debug for Next {
 pub struct MiddlewareChain {
     chain: Arc<[Arc<dyn Middleware>]>,
     handler: Arc<dyn Handler>,
+}
+
+impl MiddlewareChain {
+    /// A chain of middlewares several handlers share (a route group's).
+    pub(crate) fn from_parts(chain: Arc<[Arc<dyn Middleware>]>, handler: Arc<dyn Handler>) -> Self {
+        Self { chain, handler }
+    }
 }
 
 impl fmt::Debug for MiddlewareChain {

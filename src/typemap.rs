@@ -15,17 +15,23 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// A map from a type to one value of that type.
 ///
 /// Unlike [`http::Extensions`], values need not be `Clone`: a connection pool or a
 /// channel sender can be stored as it is. An empty map does not allocate.
+///
+/// Each value is kept behind an [`Arc`], so [`get_arc`](Self::get_arc) can hand out an
+/// owned handle that outlives the borrow of the map (what
+/// [`HttpRequest::state`](crate::HttpRequest::state) returns); it costs the same one
+/// allocation per value a `Box` would.
 #[derive(Default)]
 pub struct TypeMap {
     // Boxed so that an empty map — every request's context, usually — is one pointer in the
     // request instead of a whole `HashMap`, which the request is moved along with.
     #[allow(clippy::box_collection)]
-    map: Option<Box<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
+    map: Option<Box<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>>,
 }
 
 impl TypeMap {
@@ -39,8 +45,8 @@ impl TypeMap {
     pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
         self.map
             .get_or_insert_with(Box::default)
-            .insert(TypeId::of::<T>(), Box::new(value))
-            .and_then(|old| old.downcast().ok().map(|boxed| *boxed))
+            .insert(TypeId::of::<T>(), Arc::new(value))
+            .and_then(unwrap_value)
     }
 
     /// The value of type `T`, if one was inserted.
@@ -49,20 +55,39 @@ impl TypeMap {
         self.map.as_ref()?.get(&TypeId::of::<T>())?.downcast_ref()
     }
 
-    /// The value of type `T` for changing in place.
-    pub fn get_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
-        self.map
-            .as_mut()?
-            .get_mut(&TypeId::of::<T>())?
-            .downcast_mut()
+    /// An owned handle on the value of type `T`, if one was inserted: it does not borrow
+    /// the map, so it can be held across an `.await` that needs the map's owner mutably.
+    ///
+    /// ```
+    /// use bareasgi::TypeMap;
+    ///
+    /// let mut map = TypeMap::new();
+    /// map.insert(String::from("pool"));
+    /// let handle = map.get_arc::<String>().unwrap();
+    /// map.insert(7u32); // the map can change while the handle lives
+    /// assert_eq!(handle.as_str(), "pool");
+    /// ```
+    #[must_use]
+    pub fn get_arc<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let value = self.map.as_ref()?.get(&TypeId::of::<T>())?;
+        value.clone().downcast().ok()
     }
 
-    /// Takes the value of type `T` out of the map.
+    /// The value of type `T` for changing in place; `None` also while a handle from
+    /// [`get_arc`](Self::get_arc) on it is alive, since the value is shared then.
+    pub fn get_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
+        let value = self.map.as_mut()?.get_mut(&TypeId::of::<T>())?;
+        Arc::get_mut(value)?.downcast_mut()
+    }
+
+    /// Takes the value of type `T` out of the map. It is removed in any case; `None` is
+    /// returned when there was none, or while a handle from [`get_arc`](Self::get_arc) on
+    /// it is alive (the value lives on in that handle).
     pub fn remove<T: Send + Sync + 'static>(&mut self) -> Option<T> {
         self.map
             .as_mut()?
             .remove(&TypeId::of::<T>())
-            .and_then(|old| old.downcast().ok().map(|boxed| *boxed))
+            .and_then(unwrap_value)
     }
 
     /// Whether a value of type `T` is present.
@@ -84,6 +109,11 @@ impl TypeMap {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The value out of its `Arc` when no handle shares it.
+fn unwrap_value<T: Send + Sync + 'static>(value: Arc<dyn Any + Send + Sync>) -> Option<T> {
+    Arc::into_inner(value.downcast::<T>().ok()?)
 }
 
 impl fmt::Debug for TypeMap {
@@ -116,5 +146,22 @@ mod tests {
         assert!(map.contains::<u32>());
         assert_eq!(map.get::<String>().map(String::as_str), Some("seven"));
         assert!(!map.contains::<u64>());
+    }
+
+    #[test]
+    fn a_shared_value_cannot_be_changed_in_place_or_taken_out() {
+        let mut map = TypeMap::new();
+        map.insert(1u8);
+        let handle = map.get_arc::<u8>().unwrap();
+        assert!(
+            map.get_mut::<u8>().is_none(),
+            "changing it would change the handle too"
+        );
+        drop(handle);
+        *map.get_mut::<u8>().unwrap() += 1;
+        let handle = map.get_arc::<u8>().unwrap();
+        assert_eq!(map.remove::<u8>(), None);
+        assert!(!map.contains::<u8>());
+        assert_eq!(*handle, 2);
     }
 }

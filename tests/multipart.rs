@@ -92,7 +92,7 @@ async fn each_limit_is_a_413_naming_what_was_passed() {
     assert_eq!(response.status(), 413);
     assert_eq!(
         response.text().await.unwrap(),
-        "invalid multipart body: field \"note\" exceeded the size limit: 16 bytes"
+        "multipart body too large: field \"note\" exceeded the size limit: 16 bytes"
     );
 
     let over_field = Form::new().part("big", Part::bytes(vec![0u8; 64 * 1024 + 1]));
@@ -114,6 +114,11 @@ async fn each_limit_is_a_413_naming_what_was_passed() {
         .await
         .unwrap();
     assert_eq!(response.status(), 413);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.starts_with("multipart body too large: over the limit of"),
+        "413 says too large, not invalid: {text}"
+    );
     let within = Form::new().part("f", Part::bytes(vec![0u8; 500]));
     let response = client()
         .post(server.url("/default"))
@@ -193,7 +198,7 @@ async fn an_endless_preamble_or_field_head_is_a_413_whatever_the_whole_body_limi
     assert_eq!(response.status(), 413);
     assert_eq!(
         response.text().await.unwrap(),
-        "invalid multipart body: the preamble or a field's headers run past 16384 bytes"
+        "multipart body too large: the preamble or a field's headers run past 16384 bytes"
     );
 
     let mut endless_head = b"--B\r\ncontent-disposition: form-data; name=\"f\"\r\nx-pad: ".to_vec();

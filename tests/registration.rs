@@ -12,7 +12,7 @@ fn refusal(methods: &[&str], pattern: &str) -> String {
     app.http_router.add(["GET"], "/taken/{id}", handler);
     let error = app
         .http_router
-        .try_add(methods.iter().copied(), pattern, handler)
+        .try_add(methods, pattern, handler)
         .unwrap_err();
     error.to_string()
 }

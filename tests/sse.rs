@@ -35,10 +35,7 @@ fn paced_events(count: u64, interval: Duration, yielded: Log) -> impl Stream<Ite
                 tokio::time::sleep(interval).await;
             }
             yielded.lock().unwrap().push(Instant::now());
-            Some((
-                Event::data(format!("event {n}")).id(n.to_string()).unwrap(),
-                n + 1,
-            ))
+            Some((Event::data(format!("event {n}")).id(n), n + 1))
         }
     })
 }
@@ -110,9 +107,8 @@ async fn multi_line_data_event_names_and_retry_reach_a_real_client() {
             let events = [
                 Event::data("line one\r\nline two\rline three\n")
                     .event("note")
-                    .unwrap()
                     .retry(Duration::from_secs(2)),
-                Event::data("").comment("an empty event follows").unwrap(),
+                Event::data("").comment("an empty event follows"),
             ];
             EventStream::new(stream::iter(events))
         });
@@ -127,6 +123,45 @@ async fn multi_line_data_event_names_and_retry_reach_a_real_client() {
     assert_eq!(
         (events[1].event.as_str(), events[1].data.as_str()),
         ("message", "")
+    );
+}
+
+// A name from the client goes through `try_event`: a line break in it is the client's
+// mistake (400), not a panic, and no injected field reaches anyone.
+#[tokio::test]
+async fn an_event_name_from_the_client_is_checked_with_try_event() {
+    let mut app = Application::new();
+    app.http_router
+        .add("GET", "/events", |req: HttpRequest| async move {
+            #[derive(serde::Deserialize)]
+            struct Room {
+                room: String,
+            }
+            let Room { room } = req.query_as()?;
+            let event = Event::data("hello")
+                .try_event(room)
+                .map_err(|invalid| bareasgi::HttpError::bad_request(invalid.to_string()))?;
+            Ok::<_, bareasgi::HttpError>(EventStream::new(stream::iter([event.id(1)])))
+        });
+    let server = TestServer::start(app).await;
+    let events: Vec<_> = open(&server, "/events?room=lobby").await.collect().await;
+    assert_eq!(
+        (
+            events[0].event.as_str(),
+            events[0].id.as_str(),
+            events[0].data.as_str()
+        ),
+        ("lobby", "1", "hello")
+    );
+    let refused = client()
+        .get(server.url("/events?room=lobby%0Aid:%200"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(
+        refused.text().await.unwrap(),
+        "server-sent event event must not contain '\\n'"
     );
 }
 
@@ -258,9 +293,7 @@ async fn last_event_id_lets_a_stream_resume() {
                 .last_event_id()
                 .and_then(|id| id.parse::<u64>().ok())
                 .map_or(0, |id| id + 1);
-            EventStream::new(
-                stream::iter(next..next + 2).map(|n| Event::data(n.to_string()).id(n.to_string())),
-            )
+            EventStream::new(stream::iter(next..next + 2).map(|n| Event::data(n.to_string()).id(n)))
         });
     let server = TestServer::start(app).await;
     let response = client()

@@ -286,7 +286,7 @@ async fn events_arrive_one_by_one_from_an_endless_stream() {
                     let _held = &guard;
                     async move {
                         tokio::time::sleep(Duration::from_millis(20)).await;
-                        Event::data(format!("tick {n}")).id(n.to_string()).unwrap()
+                        Event::data(format!("tick {n}")).event("tick").id(n)
                     }
                 });
                 EventStream::new(ticks)
@@ -299,7 +299,7 @@ async fn events_arrive_one_by_one_from_an_endless_stream() {
     let first = events.next().await.unwrap();
     assert_eq!(
         (first.event.as_str(), first.data.as_str(), first.id.as_str()),
-        ("message", "tick 0", "0")
+        ("tick", "tick 0", "0")
     );
     let second = events.next().await.unwrap();
     assert_eq!(second.data, "tick 1");

@@ -79,9 +79,7 @@ impl Message {
     /// The message as a server-sent event: its data, with its id as the event id.
     #[must_use]
     pub fn to_sse(&self) -> sse::Event {
-        sse::Event::data(&*self.0.data)
-            .id(self.0.id.to_string())
-            .expect("an event id has no line break")
+        sse::Event::data(&*self.0.data).id(self.0.id)
     }
 
     /// The encoded server-sent event, made by the first subscriber that needs it.
@@ -136,9 +134,7 @@ impl Missed {
         let count = self
             .count
             .map_or_else(|| "unknown".to_owned(), |count| count.to_string());
-        sse::Event::data(count)
-            .event("missed")
-            .expect("a constant event name")
+        sse::Event::data(count).event("missed")
     }
 }
 

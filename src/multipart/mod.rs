@@ -331,8 +331,19 @@ impl fmt::Display for MultipartError {
             multer::Error::LockFailure => {
                 f.write_str("a multipart field was asked for while the previous one was held")
             }
+            // "Too large", not "invalid": a body over a limit is not malformed, and the
+            // client's fix is a smaller one.
             multer::Error::StreamReadFailed(source) if source.is::<HeadTooLarge>() => {
-                write!(f, "invalid multipart body: {source}")
+                write!(f, "multipart body too large: {source}")
+            }
+            multer::Error::FieldSizeExceeded { .. } => {
+                write!(f, "multipart body too large: {}", self.inner)
+            }
+            multer::Error::StreamSizeExceeded { limit } => {
+                write!(
+                    f,
+                    "multipart body too large: over the limit of {limit} bytes"
+                )
             }
             multer::Error::StreamReadFailed(_) => {
                 f.write_str("failed to read the multipart request body")
@@ -425,7 +436,7 @@ mod tests {
         assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(
             error.to_string(),
-            "invalid multipart body: field \"file\" exceeded the size limit: 4 bytes"
+            "multipart body too large: field \"file\" exceeded the size limit: 4 bytes"
         );
 
         let mut form = Multipart {
@@ -443,6 +454,10 @@ mod tests {
             }
         };
         assert!(error.is_too_large(), "{error}");
+        assert!(
+            error.to_string().starts_with("multipart body too large"),
+            "{error}"
+        );
     }
 
     #[tokio::test]

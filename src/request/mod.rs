@@ -13,11 +13,14 @@
 
 mod any_body;
 mod body;
+mod layered;
 mod matches;
 mod pace;
+mod state;
 
 pub(crate) use any_body::request_body;
 pub use body::{BodyError, RequestBody};
+pub(crate) use layered::RouteParts;
 pub use matches::{MatchError, Matches};
 pub(crate) use pace::BodyPace;
 pub use pace::MinDataRate;

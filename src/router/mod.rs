@@ -41,15 +41,19 @@
 //!   NUL, `.` or `..` segments, or invalid UTF-8 after decoding is refused with `400`
 //!   before any route is tried.
 //! - The trailing slash is significant: `/users` and `/users/` are different routes.
+//! - [`HttpRouter::group`] adds routes under a prefix that share middlewares (a login
+//!   check for `/admin`); they are ordinary routes, so all of the above holds for them.
 //! - A lookup walks one tree node per path segment and finds literal children by hash, so
 //!   its cost does not grow with the number of routes.
 
 mod error;
+mod group;
 mod method;
 mod mount;
 mod mounted;
 mod path;
 mod pattern;
+mod route_layer;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -62,11 +66,13 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 pub use error::RouteError;
-pub use method::IntoMethod;
+pub use group::RouteGroup;
+pub use method::{IntoMethod, IntoMethods};
 pub(crate) use mounted::{BoxedService, Mount, Normalize, into_response};
 use path::check_path;
 pub use pattern::{CaptureKind, PatternError};
 use pattern::{Pattern, Segment};
+pub use route_layer::RouteService;
 use tree::{Captures, Endpoint, Node, allow_header};
 
 use crate::handler::Handler;
@@ -157,8 +163,9 @@ impl HttpRouter {
 
     /// Registers `handler` for `methods` on the path `pattern`.
     ///
-    /// `methods` is anything iterable of `&str`, `String` or [`Method`]: `["GET"]`,
-    /// `["GET", "POST"]`, `[Method::GET]`.
+    /// `methods` is one method or a list of them, each a `&str`, `String` or [`Method`]:
+    /// `"GET"`, `["GET"]`, `["GET", "POST"]`, `[Method::GET]`, a `Vec` or a slice (see
+    /// [`IntoMethods`]).
     ///
     /// # Panics
     /// When the pattern is malformed, a method is not a valid token, or a route with the
@@ -168,8 +175,7 @@ impl HttpRouter {
     #[track_caller]
     pub fn add<M, H>(&mut self, methods: M, pattern: &str, handler: H)
     where
-        M: IntoIterator,
-        M::Item: IntoMethod,
+        M: IntoMethods,
         H: Handler,
     {
         if let Err(error) = self.try_add(methods, pattern, handler) {
@@ -184,14 +190,12 @@ impl HttpRouter {
     /// added before (the error names both patterns).
     pub fn try_add<M, H>(&mut self, methods: M, pattern: &str, handler: H) -> Result<(), RouteError>
     where
-        M: IntoIterator,
-        M::Item: IntoMethod,
+        M: IntoMethods,
         H: Handler,
     {
         let pattern = Pattern::parse(pattern).map_err(RouteError::Pattern)?;
         let mut parsed: Vec<Method> = Vec::new();
-        for method in methods {
-            let method = method.into_method()?;
+        for method in methods.into_methods()? {
             if !parsed.contains(&method) {
                 parsed.push(method);
             }

@@ -91,8 +91,30 @@ impl HttpRouter {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
+        self.mount_wrapped(prefix, service, |mount| mount)
+    }
+
+    /// [`try_mount`](Self::try_mount) with the mount's handler passed through `wrap` (a
+    /// route group's middlewares) before it is registered.
+    pub(super) fn mount_wrapped<S, B>(
+        &mut self,
+        prefix: &str,
+        service: S,
+        wrap: impl FnOnce(Arc<dyn Handler>) -> Arc<dyn Handler>,
+    ) -> Result<(), RouteError>
+    where
+        S: tower::Service<Request<RequestBody>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
         let pattern = parse_prefix(prefix)?;
-        let handler = Arc::new(Mount::new(service, pattern.segments.len()));
+        let handler = wrap(Arc::new(Mount::new(service, pattern.segments.len())));
         self.insert_mount(pattern, handler)
     }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 /// One server-sent event.
 ///
-/// Build it from its data (or with [`Event::default`] for an event without data) and add
+/// Build it from its data (or with [`Event::default`] for an event without data) and chain
 /// fields; [`encode`](Self::encode) gives its bytes on the wire.
 ///
 /// ```
@@ -16,15 +16,27 @@ use bytes::Bytes;
 /// use bareasgi::sse::Event;
 ///
 /// let event = Event::data("line one\nline two")
-///     .event("update")?
-///     .id("42")?
+///     .event("update")
+///     .id(42)
 ///     .retry(Duration::from_secs(3));
 /// assert_eq!(
 ///     event.encode(),
 ///     "event: update\nid: 42\nretry: 3000\ndata: line one\ndata: line two\n\n"
 /// );
-/// assert!(Event::data("x").event("bad\nname").is_err());
-/// # Ok::<(), bareasgi::sse::InvalidField>(())
+/// ```
+///
+/// A line break or NUL in an event name, id or comment would inject fields into the
+/// stream. [`event`](Self::event), [`id`](Self::id) and [`comment`](Self::comment) are for
+/// values written in code and panic on one (as axum's `Event` does); the `try_` variants
+/// return an error, for values that come from outside:
+///
+/// ```
+/// use bareasgi::sse::Event;
+///
+/// let from_a_client = "room\nid: 0";
+/// let refused = Event::data("x").try_event(from_a_client).unwrap_err();
+/// assert_eq!(refused.field(), "event");
+/// assert_eq!(refused.to_string(), "server-sent event event must not contain '\\n'");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Event {
@@ -61,24 +73,50 @@ impl Event {
     }
 
     /// Sets the event type, which selects the browser's `addEventListener(name)` listener
-    /// instead of `onmessage`.
+    /// instead of `onmessage`. For a name written in code; use
+    /// [`try_event`](Self::try_event) for one that comes from outside.
+    ///
+    /// # Panics
+    /// When `name` contains a line break (`\n`, `\r`) or NUL, which would inject fields
+    /// into the stream: a bug in the calling code, reported at its line.
+    #[track_caller]
+    #[must_use]
+    pub fn event(self, name: impl Into<String>) -> Self {
+        self.try_event(name)
+            .unwrap_or_else(|invalid| panic!("{invalid}"))
+    }
+
+    /// Sets the event type like [`event`](Self::event), for a name from untrusted input.
     ///
     /// # Errors
     /// When `name` contains a line break or NUL.
-    pub fn event(mut self, name: impl Into<String>) -> Result<Self, InvalidField> {
+    pub fn try_event(mut self, name: impl Into<String>) -> Result<Self, InvalidField> {
         self.event = Some(single_line("event", name.into())?);
         Ok(self)
     }
 
-    /// Sets the event id; a reconnecting browser sends the last one it saw as
-    /// `Last-Event-ID` (see [`HttpRequest::last_event_id`](crate::HttpRequest::last_event_id)).
-    /// Any UTF-8 text comes back as it was, except spaces or tabs at either end: HTTP
-    /// strips them from header values, so keep ids free of them.
+    /// Sets the event id, any `Display` value (`.id(42)`, `.id("a7")`); a reconnecting
+    /// browser sends the last one it saw as `Last-Event-ID` (see
+    /// [`HttpRequest::last_event_id`](crate::HttpRequest::last_event_id)). Any UTF-8 text
+    /// comes back as it was, except spaces or tabs at either end: HTTP strips them from
+    /// header values, so keep ids free of them. For an id that comes from outside, use
+    /// [`try_id`](Self::try_id).
+    ///
+    /// # Panics
+    /// When the id contains a line break or NUL.
+    #[track_caller]
+    #[must_use]
+    pub fn id(self, id: impl fmt::Display) -> Self {
+        self.try_id(id)
+            .unwrap_or_else(|invalid| panic!("{invalid}"))
+    }
+
+    /// Sets the event id like [`id`](Self::id), for an id from untrusted input.
     ///
     /// # Errors
-    /// When `id` contains a line break or NUL.
-    pub fn id(mut self, id: impl Into<String>) -> Result<Self, InvalidField> {
-        self.id = Some(single_line("id", id.into())?);
+    /// When the id contains a line break or NUL.
+    pub fn try_id(mut self, id: impl fmt::Display) -> Result<Self, InvalidField> {
+        self.id = Some(single_line("id", id.to_string())?);
         Ok(self)
     }
 
@@ -91,9 +129,21 @@ impl Event {
 
     /// Adds a comment line, which browsers ignore.
     ///
+    /// # Panics
+    /// When `text` contains a line break or NUL; [`try_comment`](Self::try_comment) returns
+    /// an error instead.
+    #[track_caller]
+    #[must_use]
+    pub fn comment(self, text: impl Into<String>) -> Self {
+        self.try_comment(text)
+            .unwrap_or_else(|invalid| panic!("{invalid}"))
+    }
+
+    /// Adds a comment line like [`comment`](Self::comment), for text from untrusted input.
+    ///
     /// # Errors
     /// When `text` contains a line break or NUL.
-    pub fn comment(mut self, text: impl Into<String>) -> Result<Self, InvalidField> {
+    pub fn try_comment(mut self, text: impl Into<String>) -> Result<Self, InvalidField> {
         self.comment = Some(single_line("comment", text.into())?);
         Ok(self)
     }
@@ -286,9 +336,7 @@ mod tests {
     fn event_type_id_and_retry_reach_the_parser() {
         let event = Event::data("x")
             .event("update")
-            .unwrap()
-            .id("7")
-            .unwrap()
+            .id(7)
             .retry(Duration::from_millis(1500));
         let text = String::from_utf8(event.encode().to_vec()).unwrap();
         let (events, retry) = parse(&text);
@@ -298,7 +346,7 @@ mod tests {
 
     #[test]
     fn an_id_without_data_sets_the_last_id_but_dispatches_nothing() {
-        let id_only = Event::default().id("9").unwrap().encode();
+        let id_only = Event::default().id("9").encode();
         assert_eq!(id_only, "id: 9\n\n");
         let text = format!(
             "{}{}",
@@ -313,7 +361,7 @@ mod tests {
 
     #[test]
     fn comments_are_ignored_by_the_parser() {
-        let event = Event::data("x").comment("hello").unwrap();
+        let event = Event::data("x").comment("hello");
         assert_eq!(event.encode(), ": hello\ndata: x\n\n");
         assert_eq!(round_trip(&event).len(), 1);
         assert_eq!(parse(": just a comment\n\n").0.len(), 0);
@@ -322,15 +370,33 @@ mod tests {
     #[test]
     fn line_breaks_and_nul_cannot_inject_fields() {
         for bad in ["a\nb", "a\rb", "a\r\nb", "a\0b", "x\ndata: injected"] {
-            assert_eq!(Event::data("x").event(bad).unwrap_err().field(), "event");
-            assert_eq!(Event::data("x").id(bad).unwrap_err().field(), "id");
             assert_eq!(
-                Event::data("x").comment(bad).unwrap_err().field(),
+                Event::data("x").try_event(bad).unwrap_err().field(),
+                "event"
+            );
+            assert_eq!(Event::data("x").try_id(bad).unwrap_err().field(), "id");
+            assert_eq!(
+                Event::data("x").try_comment(bad).unwrap_err().field(),
                 "comment"
             );
         }
-        let message = Event::data("x").id("1\n2").unwrap_err().to_string();
+        let message = Event::data("x").try_id("1\n2").unwrap_err().to_string();
         assert_eq!(message, "server-sent event id must not contain '\\n'");
+    }
+
+    #[test]
+    fn the_chaining_setters_panic_on_what_the_try_variants_refuse() {
+        for bad in ["a\nb", "a\rb", "a\0b"] {
+            let event = std::panic::catch_unwind(|| Event::data("x").event(bad));
+            let id = std::panic::catch_unwind(|| Event::data("x").id(bad));
+            let comment = std::panic::catch_unwind(|| Event::data("x").comment(bad));
+            assert!(event.is_err() && id.is_err() && comment.is_err(), "{bad:?}");
+        }
+        let message = std::panic::catch_unwind(|| Event::data("x").id("1\n2")).unwrap_err();
+        assert_eq!(
+            crate::panic_message(&*message),
+            "server-sent event id must not contain '\\n'"
+        );
     }
 
     #[cfg(feature = "json")]

@@ -12,7 +12,7 @@
 //!     let start: u64 = req.last_event_id().and_then(|id| id.parse::<u64>().ok()).map_or(0, |id| id + 1);
 //!     let events = stream::iter(start..).then(|n| async move {
 //!         tokio::time::sleep(Duration::from_secs(1)).await;
-//!         Event::data(format!("tick {n}")).id(n.to_string())
+//!         Event::data(format!("tick {n}")).event("tick").id(n)
 //!     });
 //!     EventStream::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
 //! }
@@ -23,7 +23,9 @@
 //! - `data` with several lines becomes one `data:` line per line, where `\n`, `\r` and
 //!   `\r\n` each count as one line break, so the browser sees exactly the text given.
 //! - A line break or NUL in an event name, id or comment would inject fields into the
-//!   stream, so those setters return an error instead: it can never reach the wire.
+//!   stream, so it can never reach the wire: [`Event::event`], [`Event::id`] and
+//!   [`Event::comment`] (for values written in code) panic on one, and their `try_`
+//!   variants (for values from outside) return an error.
 //! - The response carries `cache-control: no-cache` and `x-accel-buffering: no`, so nginx
 //!   passes events through instead of buffering them. Behind HAProxy, set
 //!   `option http-no-delay` (in the backend or the frontend): without it HAProxy forwards

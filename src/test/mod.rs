@@ -13,9 +13,9 @@
 //!
 //! struct Greeting(String);
 //!
-//! async fn hello(req: HttpRequest) -> String {
+//! async fn hello(req: HttpRequest) -> Result<String, bareasgi::HttpError> {
 //!     // Put there by the startup handler, which the client ran first.
-//!     req.info.get::<Greeting>().unwrap().0.clone()
+//!     Ok(req.state::<Greeting>()?.0.clone())
 //! }
 //!
 //! async fn echo(mut req: HttpRequest) -> Result<Json<Todo>, bareasgi::HttpError> {
@@ -59,7 +59,10 @@
 //!   timeout, when a response is still streaming to a reader the test holds. Because the
 //!   server needs nothing from the dropping thread, this works inside an async test, in a
 //!   runtime being torn down, and outside any runtime alike.
-//! - Each request opens a connection of its own.
+//! - Each request opens a connection of its own, over HTTP/1.1, or HTTP/2 with prior
+//!   knowledge (h2c) after [`http2`](TestClient::http2).
+//! - Cookies are sent only when a request asks ([`TestRequest::cookie`]), unless the
+//!   client keeps a jar ([`with_cookie_jar`](TestClient::with_cookie_jar)).
 //! - Failures of the transport (the server is gone, the connection broke) panic with what
 //!   happened: in a test, that is the report you want.
 //! - Log lines from the application go to the subscriber the test set up (a scoped one set
@@ -68,15 +71,19 @@
 //! The server's address is [`addr`](TestClient::addr), for any other client: a browser, a
 //! `reqwest::Client`, raw TCP.
 
+#[cfg(feature = "cookies")]
+mod cookie_jar;
 mod early_answer;
 mod events;
 mod failure;
+mod multipart;
 mod request;
 mod response;
 #[cfg(feature = "ws")]
 mod websocket;
 
 pub use events::{Events, ServerEvent};
+pub use multipart::MultipartForm;
 pub use request::TestRequest;
 pub use response::TestResponse;
 #[cfg(feature = "ws")]
@@ -107,7 +114,16 @@ thread_local! {
 /// An application served on `127.0.0.1`, and a client for it. See the [module docs](self).
 pub struct TestClient {
     shared: Arc<Shared>,
+    options: Options,
     server: Option<ServerThread>,
+}
+
+/// How the client's requests are sent, chosen when it is made.
+#[derive(Clone, Default)]
+pub(crate) struct Options {
+    pub(crate) http2: bool,
+    #[cfg(feature = "cookies")]
+    pub(crate) jar: Option<Arc<cookie_jar::CookieJar>>,
 }
 
 /// What requests need: where the server is, and its runtime to drive their connections.
@@ -210,6 +226,7 @@ impl TestClient {
                     addr,
                     runtime: handle,
                 }),
+                options: Options::default(),
                 server: Some(ServerThread {
                     stop,
                     stopped,
@@ -230,6 +247,73 @@ impl TestClient {
         }
     }
 
+    /// Sends every request over HTTP/2 with prior knowledge (h2c: no upgrade, no TLS), as
+    /// `curl --http2-prior-knowledge` does; the server speaks both on the same port.
+    /// WebSockets still go over HTTP/1.1.
+    ///
+    /// ```
+    /// # use bareasgi::{Application, HttpRequest};
+    /// use bareasgi::http::Version;
+    /// use bareasgi::test::TestClient;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut app = Application::new();
+    /// app.http_router.add("GET", "/", |req: HttpRequest| async move { format!("{:?}", req.version()) });
+    /// let client = TestClient::new(app).http2();
+    /// let response = client.get("/").await;
+    /// assert_eq!(response.version(), Version::HTTP_2);
+    /// assert_eq!(response.text().await, "HTTP/2.0");
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn http2(mut self) -> Self {
+        self.options.http2 = true;
+        self
+    }
+
+    /// Keeps the cookies responses set and sends them back with later requests, as a
+    /// browser does (feature `cookies`): a test can log in once and then use the session.
+    /// `Path`, `Max-Age` and `Expires` are honoured (an expired or `Max-Age=0` cookie is
+    /// removed); `Domain` is not looked at, since there is one server; `Secure` cookies are
+    /// sent over the plain connection, as browsers do for `localhost`. A cookie a request
+    /// sets by hand ([`TestRequest::cookie`]) wins over the jar's of the same name.
+    ///
+    /// ```
+    /// use bareasgi::test::TestClient;
+    /// use bareasgi::{Application, HttpRequest, IntoResponse, Redirect};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut app = Application::new();
+    /// app.http_router.add("POST", "/login", |_req: HttpRequest| async {
+    ///     Redirect::see_other("/me").with_cookie(("session", "alice"))
+    /// });
+    /// app.http_router.add("GET", "/me", |req: HttpRequest| async move {
+    ///     req.cookie("session").unwrap_or("nobody").to_owned()
+    /// });
+    ///
+    /// let client = TestClient::new(app).with_cookie_jar();
+    /// client.post("/login").await;
+    /// assert_eq!(client.cookie("session").as_deref(), Some("alice"));
+    /// assert_eq!(client.get("/me").await.text().await, "alice");
+    /// # }
+    /// ```
+    #[cfg(feature = "cookies")]
+    #[must_use]
+    pub fn with_cookie_jar(mut self) -> Self {
+        self.options.jar = Some(Arc::default());
+        self
+    }
+
+    /// The value of the cookie `name` in the client's jar; `None` without a
+    /// [jar](Self::with_cookie_jar), or when it holds no such cookie (or it expired).
+    #[cfg(feature = "cookies")]
+    #[must_use]
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.options.jar.as_ref()?.get(name)
+    }
+
     /// The server's address, for other clients (a browser, `reqwest`, raw TCP).
     #[must_use]
     pub fn addr(&self) -> SocketAddr {
@@ -245,7 +329,7 @@ impl TestClient {
     /// A request with `method` for `path` (with its query string: `/todos?done=true`).
     #[track_caller]
     pub fn request(&self, method: Method, path: &str) -> TestRequest {
-        TestRequest::new(self.shared.clone(), method, path)
+        TestRequest::new(self.shared.clone(), self.options.clone(), method, path)
     }
 
     /// A `GET` request for `path`.
@@ -297,7 +381,7 @@ impl TestClient {
     #[cfg(feature = "ws")]
     #[track_caller]
     pub fn websocket(&self, path: &str) -> WebSocketConnect {
-        WebSocketConnect::new(self.shared.clone(), path)
+        WebSocketConnect::new(self.shared.clone(), self.options.clone(), path)
     }
 
     /// Stops the server gracefully, as Ctrl-C would stop `serve`, and returns once the
@@ -338,6 +422,7 @@ impl fmt::Debug for TestClient {
         f.debug_struct("TestClient")
             .field("addr", &self.shared.addr)
             .field("running", &self.server.is_some())
+            .field("http2", &self.options.http2)
             .finish()
     }
 }
@@ -368,6 +453,44 @@ impl Shared {
                 tokio::spawn(async move {
                     if let Err(error) = connection.with_upgrades().await {
                         tracing::debug!(%error, "test client connection ended");
+                    }
+                });
+                Ok::<_, String>(sender)
+            })
+            .await;
+        match connected {
+            Ok(result) => result,
+            Err(_) => Err(format!("the test server at {addr} has stopped")),
+        }
+    }
+
+    /// A new HTTP/2 connection to the server with prior knowledge (h2c), driven by the
+    /// server's runtime as [`connect`](Self::connect)'s is.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub(crate) async fn connect_h2(
+        &self,
+    ) -> Result<hyper::client::conn::http2::SendRequest<Body>, String> {
+        let addr = self.addr;
+        let connected = self
+            .runtime
+            .spawn(async move {
+                let stream = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|error| {
+                        format!("cannot connect to the test server at {addr}: {error}")
+                    })?;
+                let _ = stream.set_nodelay(true);
+                let (sender, connection) = hyper::client::conn::http2::handshake(
+                    hyper_util::rt::TokioExecutor::new(),
+                    TokioIo::new(stream),
+                )
+                .await
+                .map_err(|error| format!("cannot start HTTP/2 with the test server: {error}"))?;
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, "test client HTTP/2 connection ended");
                     }
                 });
                 Ok::<_, String>(sender)

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use http::header::{COOKIE, HOST, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Uri};
 
-use super::Shared;
 use super::failure::fail_at;
 use super::response::TestResponse;
+use super::{MultipartForm, Options, Shared};
 use crate::body::Body;
 
 /// A request being built: `client.get("/todos?done=true").header("accept", "application/json")`,
@@ -22,6 +22,7 @@ use crate::body::Body;
 #[must_use = "a request does nothing until it is sent: `.send().await` or `.await`"]
 pub struct TestRequest {
     shared: Arc<Shared>,
+    options: Options,
     method: Method,
     target: Uri,
     headers: HeaderMap,
@@ -31,9 +32,10 @@ pub struct TestRequest {
 
 impl TestRequest {
     #[track_caller]
-    pub(crate) fn new(shared: Arc<Shared>, method: Method, path: &str) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, options: Options, method: Method, path: &str) -> Self {
         Self {
             shared,
+            options,
             method,
             target: super::request_target(path),
             headers: HeaderMap::new(),
@@ -125,6 +127,20 @@ impl TestRequest {
         self
     }
 
+    /// Sets the body to `form` as `multipart/form-data`, with its `content-type` and
+    /// boundary: what a handler reads with `req.multipart()` (feature `multipart`).
+    /// See [`MultipartForm`].
+    pub fn multipart(mut self, form: MultipartForm) -> Self {
+        let (boundary, body) = form.encode();
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::try_from(content_type).expect("the boundary is header text"),
+        );
+        self.body = Body::from(body);
+        self
+    }
+
     /// Sends the request over a new connection and returns the response once its head has
     /// arrived; its body is read from the [`TestResponse`] as it comes.
     ///
@@ -142,13 +158,19 @@ impl TestRequest {
     async fn send_from(self, caller: &'static Location<'static>) -> TestResponse {
         let Self {
             shared,
+            options,
             method,
             target,
             mut headers,
             cookies,
             body,
         } = self;
-        if !headers.contains_key(HOST) {
+        #[cfg(feature = "cookies")]
+        let cookies = match &options.jar {
+            Some(jar) => jar.with_kept(target.path(), cookies),
+            None => cookies,
+        };
+        if !options.http2 && !headers.contains_key(HOST) {
             let host = HeaderValue::try_from(shared.addr.to_string())
                 .expect("a socket address is valid header text");
             headers.insert(HOST, host);
@@ -164,20 +186,42 @@ impl TestRequest {
                 ),
             }
         }
+        #[cfg(feature = "cookies")]
+        let path = target.path().to_owned();
         let mut request = Request::new(body);
         *request.method_mut() = method;
-        *request.uri_mut() = target;
         *request.headers_mut() = headers;
-
-        let mut sender = match shared.connect().await {
-            Ok(sender) => sender,
-            Err(problem) => fail_at(caller, problem),
+        // HTTP/2 carries the scheme and authority in the request (`:authority` for Host).
+        *request.uri_mut() = if options.http2 {
+            let absolute = format!("http://{}{target}", shared.addr);
+            absolute
+                .parse()
+                .expect("an address and a request target make a URI")
+        } else {
+            target
         };
+
         let (method, uri) = (request.method().clone(), request.uri().clone());
-        match sender.send_request(request).await {
-            Ok(response) => TestResponse::from_incoming(response),
+        let sent = if options.http2 {
+            match shared.connect_h2().await {
+                Ok(mut sender) => sender.send_request(request).await,
+                Err(problem) => fail_at(caller, problem),
+            }
+        } else {
+            match shared.connect().await {
+                Ok(mut sender) => sender.send_request(request).await,
+                Err(problem) => fail_at(caller, problem),
+            }
+        };
+        let response = match sent {
+            Ok(response) => response,
             Err(error) => fail_at(caller, format!("{method} {uri} failed: {error}")),
+        };
+        #[cfg(feature = "cookies")]
+        if let Some(jar) = &options.jar {
+            jar.store(response.headers(), &path);
         }
+        TestResponse::from_incoming(response)
     }
 }
 

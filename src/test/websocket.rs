@@ -26,9 +26,9 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
 
-use super::Shared;
 use super::failure::fail_at;
 use super::response::TestResponse;
+use super::{Options, Shared};
 use crate::body::Body;
 use crate::ws::{Message, WebSocketError, close_code};
 
@@ -40,6 +40,7 @@ type Stream = WebSocketStream<TokioIo<Upgraded>>;
 #[must_use = "a WebSocket does nothing until it is awaited"]
 pub struct WebSocketConnect {
     shared: Arc<Shared>,
+    options: Options,
     target: Uri,
     headers: HeaderMap,
     subprotocols: Vec<String>,
@@ -47,16 +48,19 @@ pub struct WebSocketConnect {
 
 impl WebSocketConnect {
     #[track_caller]
-    pub(crate) fn new(shared: Arc<Shared>, path: &str) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, options: Options, path: &str) -> Self {
         Self {
             shared,
+            options,
             target: super::request_target(path),
             headers: HeaderMap::new(),
             subprotocols: Vec::new(),
         }
     }
 
-    /// Adds a header to the handshake (`origin`, `cookie`, `authorization`, ...).
+    /// Adds a header to the handshake (`origin`, `cookie`, `authorization`, ...). A
+    /// client with a [cookie jar](super::TestClient::with_cookie_jar) sends the jar's
+    /// cookies unless a `cookie` header is given here.
     ///
     /// # Panics
     /// When the name or value is not valid HTTP.
@@ -99,10 +103,25 @@ impl WebSocketConnect {
     ) -> Result<TestWebSocket, TestResponse> {
         let Self {
             shared,
+            options,
             target,
             mut headers,
             subprotocols,
         } = self;
+        #[cfg(feature = "cookies")]
+        if let Some(jar) = &options.jar
+            && !headers.contains_key(http::header::COOKIE)
+        {
+            let kept = jar.for_request(target.path(), &[]);
+            if let Ok(value) = HeaderValue::try_from(kept.join("; "))
+                && !kept.is_empty()
+            {
+                headers.insert(http::header::COOKIE, value);
+            }
+        }
+        // Only the jar matters to a handshake, which is always HTTP/1.1.
+        #[cfg(not(feature = "cookies"))]
+        let _ = options;
         let key = generate_key();
         let fixed = [
             (HOST, shared.addr.to_string()),

@@ -73,6 +73,12 @@
 //! [`body_limit`](crate::Application::body_limit) applies to `req.bytes()` only) is the
 //! client's stream.
 //!
+//! # Layers on a group of routes: [`RouteGroup::layer`](crate::RouteGroup::layer)
+//! A layer added to a [route group](crate::HttpRouter::group) runs around each of the
+//! group's routes only, once the route is found (as axum's `route_layer`), and outside the
+//! group's middlewares; the handler behind it still gets the route's captures, `info` and
+//! `context`. It wraps a [`RouteService`].
+//!
 //! # The application as a service: [`Application::into_service`](crate::Application::into_service)
 //! [`AppService`] implements `tower::Service<http::Request<B>>` for any
 //! body `B` (no `Sync` needed), with its layers, so it can be nested in axum
@@ -97,6 +103,7 @@ use crate::body::Body;
 use crate::error::BoxError;
 use crate::request::request_body;
 use crate::router::BoxedService;
+pub use crate::router::RouteService;
 
 type BoxedFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
 
