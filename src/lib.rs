@@ -62,6 +62,7 @@ pub mod body;
 pub mod cookies;
 mod detachable;
 pub mod error;
+pub mod guide;
 pub mod handler;
 pub mod hub;
 #[cfg(feature = "json")]
