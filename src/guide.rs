@@ -39,3 +39,11 @@ pub mod extractors {}
 #[doc = include_str!("../docs/cookies.md")]
 #[cfg(all(feature = "cookies", feature = "form", feature = "test"))]
 pub mod cookies {}
+
+#[doc = include_str!("../docs/uploads.md")]
+#[cfg(all(feature = "multipart", feature = "test"))]
+pub mod uploads {}
+
+#[doc = include_str!("../docs/sse.md")]
+#[cfg(feature = "test")]
+pub mod sse {}
