@@ -47,3 +47,27 @@ pub mod uploads {}
 #[doc = include_str!("../docs/sse.md")]
 #[cfg(feature = "test")]
 pub mod sse {}
+
+#[doc = include_str!("../docs/websockets.md")]
+#[cfg(all(feature = "ws", feature = "test"))]
+pub mod websockets {}
+
+#[doc = include_str!("../docs/hub.md")]
+pub mod hub {}
+
+#[doc = include_str!("../docs/tower.md")]
+pub mod tower {}
+
+#[doc = include_str!("../docs/tls.md")]
+#[cfg(feature = "tls")]
+pub mod tls {}
+
+#[doc = include_str!("../docs/limits.md")]
+pub mod limits {}
+
+#[doc = include_str!("../docs/reliability.md")]
+pub mod reliability {}
+
+#[doc = include_str!("../docs/testing.md")]
+#[cfg(all(feature = "ws", feature = "json", feature = "test"))]
+pub mod testing {}

@@ -24,6 +24,7 @@
 //!         while let Some(chunk) = field.chunk().await? {
 //!             file.write_all(&chunk).await.map_err(io_error)?;
 //!         }
+//!         file.flush().await.map_err(io_error)?; // tokio writes in the background
 //!         saved.push(file_name);
 //!     }
 //!     Ok(format!("saved {saved:?}"))
