@@ -24,33 +24,56 @@
 //!
 //! This module holds documentation only: nothing in it is code to call.
 
-#[doc = include_str!("../docs/routing.md")]
-#[cfg(feature = "test")]
-pub mod routing {}
+/// One guide: its page where the features its examples need are on (docs.rs has them all),
+/// a line naming them elsewhere, so that its doc tests are only compiled where they can be.
+macro_rules! guide {
+    ($name:ident, $file:literal, $features:literal, $cfg:meta) => {
+        #[cfg_attr($cfg, doc = include_str!($file))]
+        #[cfg_attr(
+                    not($cfg),
+                    doc = concat!(
+                        "This guide's examples need the features ",
+                        $features,
+                        ": build the documentation with them (`cargo doc --all-features`), ",
+                        "or read it on docs.rs."
+                    )
+                )]
+        pub mod $name {}
+    };
+}
 
-#[doc = include_str!("../docs/handlers.md")]
-#[cfg(feature = "test")]
-pub mod handlers {}
-
-#[doc = include_str!("../docs/extractors.md")]
-#[cfg(all(feature = "json", feature = "query", feature = "form", feature = "test"))]
-pub mod extractors {}
-
-#[doc = include_str!("../docs/cookies.md")]
-#[cfg(all(feature = "cookies", feature = "form", feature = "test"))]
-pub mod cookies {}
-
-#[doc = include_str!("../docs/uploads.md")]
-#[cfg(all(feature = "multipart", feature = "test"))]
-pub mod uploads {}
-
-#[doc = include_str!("../docs/sse.md")]
-#[cfg(feature = "test")]
-pub mod sse {}
-
-#[doc = include_str!("../docs/websockets.md")]
-#[cfg(all(feature = "ws", feature = "test"))]
-pub mod websockets {}
+guide!(routing, "../docs/routing.md", "`test`", feature = "test");
+guide!(handlers, "../docs/handlers.md", "`test`", feature = "test");
+guide!(
+    extractors,
+    "../docs/extractors.md",
+    "`json`, `query`, `form` and `test`",
+    all(
+        feature = "json",
+        feature = "query",
+        feature = "form",
+        feature = "test"
+    )
+);
+guide!(
+    cookies,
+    "../docs/cookies.md",
+    "`cookies`, `form` and `test`",
+    all(feature = "cookies", feature = "form", feature = "test")
+);
+guide!(
+    uploads,
+    "../docs/uploads.md",
+    "`multipart` and `test`",
+    all(feature = "multipart", feature = "test")
+);
+guide!(sse, "../docs/sse.md", "`test`", feature = "test");
+guide!(
+    websockets,
+    "../docs/websockets.md",
+    "`ws` and `test`",
+    all(feature = "ws", feature = "test")
+);
 
 #[doc = include_str!("../docs/hub.md")]
 pub mod hub {}
@@ -58,9 +81,7 @@ pub mod hub {}
 #[doc = include_str!("../docs/tower.md")]
 pub mod tower {}
 
-#[doc = include_str!("../docs/tls.md")]
-#[cfg(feature = "tls")]
-pub mod tls {}
+guide!(tls, "../docs/tls.md", "`tls`", feature = "tls");
 
 #[doc = include_str!("../docs/limits.md")]
 pub mod limits {}
@@ -68,6 +89,9 @@ pub mod limits {}
 #[doc = include_str!("../docs/reliability.md")]
 pub mod reliability {}
 
-#[doc = include_str!("../docs/testing.md")]
-#[cfg(all(feature = "ws", feature = "json", feature = "test"))]
-pub mod testing {}
+guide!(
+    testing,
+    "../docs/testing.md",
+    "`ws`, `json` and `test`",
+    all(feature = "ws", feature = "json", feature = "test")
+);

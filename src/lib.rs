@@ -38,6 +38,10 @@
 //! }
 //! ```
 //!
+//! **The manual is [`guide`]**: routing, handlers and responses, JSON/query/forms, cookies,
+//! uploads, server-sent events, WebSockets, the hub and scaling out, tower, TLS, limits,
+//! reliability and testing, with recipes, every example a doc test.
+//!
 //! The pieces, one module each: [`router`] (patterns and precedence), [`handler`],
 //! [`request`], [`response`], [`body`], [`sse`] (server-sent events), [`middleware`],
 //! [`lifespan`], [`app`] (the [`Application`] and its limits), [`service`] (the
