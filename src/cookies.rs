@@ -131,6 +131,7 @@ fn decrypted_value(headers: &HeaderMap, name: &str, key: &Key) -> Option<String>
         .map(|cookie| cookie.value().to_owned())
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
 impl HttpRequest {
     /// The value of the cookie `name`, as the client sent it (without surrounding double
     /// quotes); the first one if it sent several of that name.
@@ -160,6 +161,7 @@ impl HttpRequest {
 }
 
 #[cfg(feature = "ws")]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "cookies", feature = "ws"))))]
 impl crate::ws::WebSocketRequest {
     /// The value of the cookie `name` sent with the handshake (see
     /// [`HttpRequest::cookie`]).
@@ -187,6 +189,7 @@ impl crate::ws::WebSocketRequest {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
 impl HttpResponse {
     /// Adds a `set-cookie` header for `cookie`: a [`Cookie`], a
     /// [`CookieBuilder`](cookie::CookieBuilder), or a `(name, value)` pair. Each call adds

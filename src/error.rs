@@ -63,6 +63,7 @@ impl Error {
     /// A TLS certificate or key could not be loaded (see
     /// [`TlsError`](crate::tls::TlsError), the [`source`](std::error::Error::source)).
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     #[must_use]
     pub fn is_tls(&self) -> bool {
         matches!(self.kind, Kind::Tls)
@@ -120,6 +121,7 @@ impl std::error::Error for Error {
 
 /// So that `TlsConfig::from_pem_files(..)?` works in a `main` returning this error.
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 impl From<crate::tls::TlsError> for Error {
     fn from(error: crate::tls::TlsError) -> Self {
         Self {

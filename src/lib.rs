@@ -60,9 +60,12 @@
 //! | `tls` | off | `tls`: HTTPS with HTTP/2, `app.serve_tls` |
 //! | `redis` | off | `Hub::redis`: the [`hub`] through Redis, for several instances |
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod app;
 pub mod body;
 #[cfg(feature = "cookies")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
 pub mod cookies;
 mod detachable;
 pub mod error;
@@ -70,12 +73,14 @@ pub mod guide;
 pub mod handler;
 pub mod hub;
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod json;
 mod lazy_poll;
 pub mod lifespan;
 mod limits;
 pub mod middleware;
 #[cfg(feature = "multipart")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 pub mod multipart;
 pub mod request;
 pub mod response;
@@ -84,14 +89,18 @@ mod server;
 pub mod service;
 pub mod sse;
 #[cfg(feature = "test")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test")))]
 pub mod test;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 pub mod tower;
 pub mod typemap;
 #[cfg(any(feature = "query", feature = "form"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "query", feature = "form"))))]
 pub mod urlencoded;
 #[cfg(feature = "ws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub mod ws;
 
 /// The `http` crate, whose types (`Method`, `StatusCode`, `HeaderMap`, `Uri`, `Request`) are
@@ -101,6 +110,7 @@ pub use http;
 /// The `cookie` crate (feature `cookies`): [`Cookie`](cookie::Cookie) and its builder,
 /// [`Key`](cookie::Key) for signed and private cookies. See [`cookies`].
 #[cfg(feature = "cookies")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
 pub use cookie;
 
 pub use app::Application;
@@ -108,6 +118,7 @@ pub use body::{Body, bytes_writer, text_writer};
 pub use error::{BoxError, Error, HttpError};
 pub use handler::{BoxFuture, Handler};
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use json::Json;
 pub use lifespan::LifespanHandler;
 pub use middleware::{Middleware, MiddlewareChain, Next, make_middleware_chain};
@@ -117,8 +128,10 @@ pub use router::{HttpRouter, Resolution, RouteError};
 pub use service::{AppService, ResponseFuture};
 pub use typemap::TypeMap;
 #[cfg(feature = "form")]
+#[cfg_attr(docsrs, doc(cfg(feature = "form")))]
 pub use urlencoded::FormError;
 #[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 pub use urlencoded::QueryError;
 
 /// The text of a caught panic, for the log line.

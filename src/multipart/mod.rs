@@ -114,6 +114,7 @@ impl MultipartLimits {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 impl HttpRequest {
     /// The body as a `multipart/form-data` stream of fields, within the request's
     /// [body limit](Self::body_limit). Takes the body: call it once.
@@ -361,6 +362,7 @@ impl IntoResponse for MultipartError {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 impl From<MultipartError> for HttpError {
     fn from(error: MultipartError) -> Self {
         let status = error.status();

@@ -78,6 +78,7 @@ pub use events::{Events, ServerEvent};
 pub use request::TestRequest;
 pub use response::TestResponse;
 #[cfg(feature = "ws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub use websocket::{TestWebSocket, WebSocketConnect};
 
 use std::cell::Cell;
@@ -293,6 +294,7 @@ impl TestClient {
     /// refused; [`WebSocketConnect::try_connect`] returns the refusal instead). Headers and
     /// subprotocols may be added before awaiting.
     #[cfg(feature = "ws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
     #[track_caller]
     pub fn websocket(&self, path: &str) -> WebSocketConnect {
         WebSocketConnect::new(self.shared.clone(), path)

@@ -63,6 +63,7 @@ impl TestResponse {
     /// The cookie `name` the response sets (its `set-cookie` header, parsed, with its
     /// attributes); to send it back, `.cookie(cookie.name(), cookie.value())`.
     #[cfg(feature = "cookies")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
     #[must_use]
     pub fn cookie(&self, name: &str) -> Option<cookie::Cookie<'static>> {
         self.headers
@@ -116,6 +117,7 @@ impl TestResponse {
     /// # Panics
     /// When the body breaks off or is not JSON for a `T` (the message shows the body).
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub async fn json<T: serde::de::DeserializeOwned>(self) -> T {
         let status = self.status;
         let bytes = self.bytes().await;
