@@ -50,6 +50,7 @@ pub struct Application {
     pub http_router: HttpRouter,
     /// The WebSocket routes: `app.ws_router.add("/ws", handler)`; see [`crate::ws`].
     #[cfg(feature = "ws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
     pub ws_router: WsRouter,
     /// Values shared by every request (`req.info`): a database pool, a broadcast sender.
     /// Startup handlers may add to it; once serving it is read without locks.
@@ -135,6 +136,7 @@ impl Application {
     /// refuse with any HTTP response. The first added is the outermost. See
     /// [`WsMiddleware`].
     #[cfg(feature = "ws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
     pub fn ws_middleware(&mut self, middleware: impl WsMiddleware) -> &mut Self {
         self.ws_middlewares.push(Arc::new(middleware));
         self
@@ -232,6 +234,7 @@ impl Application {
     /// The largest WebSocket message (and frame) accepted, in bytes; a larger one closes the
     /// conversation with `1009 Message Too Big`. Default 16 MiB.
     #[cfg(feature = "ws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
     pub fn ws_max_message_size(&mut self, bytes: usize) -> &mut Self {
         self.limits.ws_max_message_size = bytes;
         self
@@ -343,6 +346,7 @@ impl Application {
     /// [`ws_ping_timeout`](Self::ws_ping_timeout) is taken for gone, and `receive` reports
     /// its close as `1006`. `None` sends no pings. Default 30 s.
     #[cfg(feature = "ws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
     pub fn ws_ping_interval(&mut self, interval: Option<Duration>) -> &mut Self {
         self.limits.ws_ping_interval = interval;
         self
@@ -350,6 +354,7 @@ impl Application {
 
     /// How long a WebSocket peer has to answer a ping. Default 20 s.
     #[cfg(feature = "ws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
     pub fn ws_ping_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.limits.ws_ping_timeout = timeout;
         self
@@ -446,6 +451,7 @@ impl Application {
     /// # Errors
     /// When `addr` cannot be bound or a startup handler fails.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub async fn serve_tls(
         self,
         addr: impl ToSocketAddrs + fmt::Display,
@@ -462,6 +468,7 @@ impl Application {
     /// # Errors
     /// When a startup handler fails.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub async fn serve_tls_listener(
         self,
         listener: TcpListener,
@@ -478,6 +485,7 @@ impl Application {
     /// # Errors
     /// When a startup handler fails; nothing has been accepted then.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub async fn serve_tls_with_shutdown(
         self,
         listener: TcpListener,

@@ -131,6 +131,7 @@ pub(crate) fn decrypted_value(headers: &HeaderMap, name: &str, key: &Key) -> Opt
         .map(|cookie| cookie.value().to_owned())
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
 impl HttpRequest {
     /// The value of the cookie `name`, as the client sent it (without surrounding double
     /// quotes); the first one if it sent several of that name.
@@ -159,6 +160,7 @@ impl HttpRequest {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
 impl HttpResponse {
     /// Adds a `set-cookie` header for `cookie`: a [`Cookie`], a
     /// [`CookieBuilder`](cookie::CookieBuilder), or a `(name, value)` pair. Each call adds

@@ -70,6 +70,7 @@ impl Error {
     /// A TLS certificate or key could not be loaded (see
     /// [`TlsError`](crate::tls::TlsError), the [`source`](std::error::Error::source)).
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     #[must_use]
     pub fn is_tls(&self) -> bool {
         matches!(self.kind, Kind::Tls)

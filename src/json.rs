@@ -81,6 +81,7 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 impl<S: IntoStatus, T: Serialize> IntoResponse for (S, Json<T>) {
     fn into_response(self) -> HttpResponse {
         match self.1.into_body() {
@@ -90,6 +91,7 @@ impl<S: IntoStatus, T: Serialize> IntoResponse for (S, Json<T>) {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 impl<S: IntoStatus, H: IntoHeaders, T: Serialize> IntoResponse for (S, H, Json<T>) {
     fn into_response(self) -> HttpResponse {
         let (Some(status), Some(headers)) = (checked_status(self.0), checked_headers(self.1))

@@ -64,6 +64,7 @@ impl HttpRequest {
     /// [`QueryError`] (a `400 Bad Request` naming the field and the problem) when the query
     /// does not fit `T`.
     #[cfg(feature = "query")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "query")))]
     pub fn query_as<T: DeserializeOwned>(&self) -> Result<T, QueryError> {
         query_as(self.query())
     }
@@ -77,6 +78,7 @@ impl HttpRequest {
     /// over the limit (`413`) or broken (`400`); [`FormError::Invalid`] (`400`, naming the
     /// field and the problem) when the form does not fit `T`.
     #[cfg(feature = "form")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "form")))]
     pub async fn form<T: DeserializeOwned>(&mut self) -> Result<T, FormError> {
         let essence = media_type(self.headers()).unwrap_or("");
         if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
@@ -103,12 +105,14 @@ pub(crate) fn query_as<T: DeserializeOwned>(query: Option<&str>) -> Result<T, Qu
 /// names the field and the problem (`invalid query string: limit: invalid digit found in
 /// string`).
 #[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryError {
     problem: String,
 }
 
 #[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 impl QueryError {
     /// What is wrong, with the field's name: `limit: invalid digit found in string`,
     /// ``missing field `done` ``.
@@ -119,6 +123,7 @@ impl QueryError {
 }
 
 #[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "invalid query string: {}", self.problem)
@@ -126,9 +131,11 @@ impl fmt::Display for QueryError {
 }
 
 #[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 impl std::error::Error for QueryError {}
 
 #[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 impl IntoResponse for QueryError {
     fn into_response(self) -> HttpResponse {
         HttpResponse::text(StatusCode::BAD_REQUEST, self.to_string())
@@ -136,6 +143,7 @@ impl IntoResponse for QueryError {
 }
 
 #[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 impl From<QueryError> for HttpError {
     fn from(error: QueryError) -> Self {
         HttpError::bad_request(error.to_string())
@@ -145,6 +153,7 @@ impl From<QueryError> for HttpError {
 /// Why [`HttpRequest::form`] failed. It is a response with the right status, so `?` in a
 /// handler returning `Result<_, FormError>` or `Result<_, HttpError>` answers correctly.
 #[cfg(feature = "form")]
+#[cfg_attr(docsrs, doc(cfg(feature = "form")))]
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum FormError {
@@ -159,6 +168,7 @@ pub enum FormError {
 }
 
 #[cfg(feature = "form")]
+#[cfg_attr(docsrs, doc(cfg(feature = "form")))]
 impl FormError {
     /// The status this error answers with.
     #[must_use]
@@ -172,6 +182,7 @@ impl FormError {
 }
 
 #[cfg(feature = "form")]
+#[cfg_attr(docsrs, doc(cfg(feature = "form")))]
 impl fmt::Display for FormError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -185,6 +196,7 @@ impl fmt::Display for FormError {
 }
 
 #[cfg(feature = "form")]
+#[cfg_attr(docsrs, doc(cfg(feature = "form")))]
 impl std::error::Error for FormError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -195,6 +207,7 @@ impl std::error::Error for FormError {
 }
 
 #[cfg(feature = "form")]
+#[cfg_attr(docsrs, doc(cfg(feature = "form")))]
 impl IntoResponse for FormError {
     fn into_response(self) -> HttpResponse {
         match self {
@@ -205,6 +218,7 @@ impl IntoResponse for FormError {
 }
 
 #[cfg(feature = "form")]
+#[cfg_attr(docsrs, doc(cfg(feature = "form")))]
 impl From<FormError> for HttpError {
     fn from(error: FormError) -> Self {
         HttpError::new(error.status(), error.to_string())

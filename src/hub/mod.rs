@@ -147,6 +147,7 @@ impl Hub {
     /// # Errors
     /// When `url` is not a Redis URL.
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(url: &str) -> Result<Self, HubError> {
         Self::builder().redis(url)
     }
@@ -360,6 +361,7 @@ impl HubBuilder {
     /// # Errors
     /// When `url` is not a Redis URL.
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(self, url: &str) -> Result<Hub, HubError> {
         let settings = redis::Settings {
             history: self.history.unwrap_or(10_000),

@@ -24,6 +24,7 @@
 //!         while let Some(chunk) = field.chunk().await? {
 //!             file.write_all(&chunk).await.map_err(io_error)?;
 //!         }
+//!         file.flush().await.map_err(io_error)?; // tokio writes in the background
 //!         saved.push(file_name);
 //!     }
 //!     Ok(format!("saved {saved:?}"))
@@ -113,6 +114,7 @@ impl MultipartLimits {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 impl HttpRequest {
     /// The body as a `multipart/form-data` stream of fields, within the request's
     /// [body limit](Self::body_limit). Takes the body: call it once.
@@ -371,6 +373,7 @@ impl IntoResponse for MultipartError {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 impl From<MultipartError> for HttpError {
     fn from(error: MultipartError) -> Self {
         let status = error.status();

@@ -256,6 +256,7 @@ impl HttpRequest {
     /// column 33`);
     /// and the errors of [`bytes`](Self::bytes).
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, BodyError> {
         let essence = media_type(&self.head.parts.headers).unwrap_or("");
         let is_json = essence.eq_ignore_ascii_case("application/json")

@@ -87,6 +87,7 @@ pub use multipart::MultipartForm;
 pub use request::TestRequest;
 pub use response::TestResponse;
 #[cfg(feature = "ws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub use websocket::{TestWebSocket, WebSocketConnect};
 
 use std::cell::Cell;
@@ -379,6 +380,7 @@ impl TestClient {
     /// refused; [`WebSocketConnect::try_connect`] returns the refusal instead). Headers and
     /// subprotocols may be added before awaiting.
     #[cfg(feature = "ws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
     #[track_caller]
     pub fn websocket(&self, path: &str) -> WebSocketConnect {
         WebSocketConnect::new(self.shared.clone(), self.options.clone(), path)

@@ -92,6 +92,7 @@ impl TestRequest {
     /// # Panics
     /// When `value` cannot be serialized as JSON.
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     #[track_caller]
     pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
         let bytes = match serde_json::to_vec(value) {
@@ -113,6 +114,7 @@ impl TestRequest {
     /// When `value` cannot be serialized as a form (it must be a struct, a map or a sequence
     /// of pairs).
     #[cfg(feature = "form")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "form")))]
     #[track_caller]
     pub fn form<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
         let text = match serde_html_form::to_string(value) {

@@ -66,6 +66,7 @@ impl TestResponse {
     /// The cookie `name` the response sets (its `set-cookie` header, parsed, with its
     /// attributes); to send it back, `.cookie(cookie.name(), cookie.value())`.
     #[cfg(feature = "cookies")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
     #[must_use]
     pub fn cookie(&self, name: &str) -> Option<cookie::Cookie<'static>> {
         self.headers
@@ -134,6 +135,7 @@ impl TestResponse {
     /// When the body breaks off or is not JSON for a `T` (the message shows the body); the
     /// panic names the test's line.
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     #[track_caller]
     pub fn json<T: serde::de::DeserializeOwned>(self) -> impl Future<Output = T> {
         let caller = Location::caller();

@@ -70,6 +70,7 @@ impl std::error::Error for TlsError {
 }
 
 /// So that `TlsConfig::from_pem_files(..)?` works in a `main` returning [`crate::Error`].
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 impl From<TlsError> for crate::Error {
     fn from(error: TlsError) -> Self {
         Self::tls(error.into())

@@ -11,6 +11,7 @@ use super::WebSocketRequest;
 use crate::cookies;
 
 #[cfg(feature = "cookies")]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "cookies", feature = "ws"))))]
 impl WebSocketRequest {
     /// The value of the cookie `name` sent with the handshake (see
     /// [`HttpRequest::cookie`](crate::HttpRequest::cookie)).
@@ -39,6 +40,7 @@ impl WebSocketRequest {
 }
 
 #[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "query", feature = "ws"))))]
 impl WebSocketRequest {
     /// The handshake's query string deserialized into `T`, as [`HttpRequest::query_as`](crate::HttpRequest::query_as)
     /// does: a browser's `new WebSocket(url)` cannot add headers, so options (and often a
