@@ -55,6 +55,7 @@
 //! | `multipart` | off | `multipart`: `req.multipart()`, streamed uploads |
 //! | `tls` | off | `tls`: HTTPS with HTTP/2, `app.serve_tls` |
 //! | `redis` | off | `Hub::redis`: the [`hub`] through Redis, for several instances |
+//! | `metrics` | off | `metrics`: Prometheus metrics, `app.metrics()` and `metrics::handler()` |
 
 pub mod app;
 pub mod body;
@@ -69,6 +70,8 @@ pub mod json;
 mod lazy_poll;
 pub mod lifespan;
 mod limits;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod middleware;
 #[cfg(feature = "multipart")]
 pub mod multipart;

@@ -183,6 +183,8 @@ impl AppService {
                 shared: self.shared.clone(),
                 in_flight: None,
                 traced: None,
+                #[cfg(feature = "metrics")]
+                meter: None,
             }),
         }
     }
@@ -258,6 +260,8 @@ impl AppService {
                 started: wants_timing.then(Instant::now),
             })
         });
+        #[cfg(feature = "metrics")]
+        let mut meter = crate::metrics::RequestMeter::start(&parts.method, &parts.headers);
         let req = HttpRequest::new(
             parts,
             request_body(body, Some(shared.body_pace)),
@@ -272,6 +276,10 @@ impl AppService {
                 Err(panic) => State::Ready(Box::new(panicked(&*panic))),
             }
         };
+        #[cfg(feature = "metrics")]
+        if let Some(meter) = &mut meter {
+            meter.pick_route();
+        }
         let timeout = match (&state, shared.request_timeout) {
             (State::Running(_), Some(limit)) => Some(Box::pin(tokio::time::sleep(limit))),
             _ => None,
@@ -284,6 +292,8 @@ impl AppService {
             shared: shared.clone(),
             in_flight,
             traced,
+            #[cfg(feature = "metrics")]
+            meter,
         }
     }
 }
@@ -370,11 +380,15 @@ fn dispatch(routes: &Routes, mut req: HttpRequest) -> State {
         && let Resolution::Found { route, matches } = routes.ws.resolve(req.path())
     {
         req.matches = matches;
+        #[cfg(feature = "metrics")]
+        crate::metrics::note_route(route.shared_pattern());
         return State::Running(route.handler().call(req));
     }
     let response = match routes.http.resolve(req.method(), req.path()) {
         Resolution::Found { route, matches } => {
             req.matches = matches;
+            #[cfg(feature = "metrics")]
+            crate::metrics::note_route(route.shared_pattern());
             return State::Running(route.handler().call(req));
         }
         #[cfg(feature = "ws")]
@@ -409,6 +423,8 @@ fn dispatch(routes: &Routes, mut req: HttpRequest) -> State {
 pub(crate) fn panicked(panic: &(dyn std::any::Any + Send)) -> HttpResponse {
     let message = crate::panic_message(panic);
     tracing::error!(panic = %message, "handler panicked; answering 500");
+    #[cfg(feature = "metrics")]
+    crate::metrics::panicked("http");
     HttpResponse::internal_server_error()
 }
 
@@ -475,6 +491,9 @@ struct AppFuture {
     /// produced, or sent to the end when streamed.
     in_flight: Option<InFlight>,
     traced: Option<Box<Traced>>,
+    /// The request's metrics, when they are on.
+    #[cfg(feature = "metrics")]
+    meter: Option<crate::metrics::RequestMeter>,
 }
 
 /// What a request's future keeps for a subscriber: its span, and when it started (for the
@@ -495,7 +514,13 @@ impl AppFuture {
                 _ => unreachable!("matched State::Ready above"),
             },
             State::Running(future) => {
-                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+                // The router, behind middlewares, may have chosen a route during the poll.
+                #[cfg(feature = "metrics")]
+                if let Some(meter) = &mut this.meter {
+                    meter.pick_route();
+                }
+                match polled {
                     Ok(Poll::Ready(response)) => response,
                     Err(panic) => panicked(&*panic),
                     Ok(Poll::Pending) => {
@@ -508,6 +533,8 @@ impl AppFuture {
                         // Set: the timer exists only with a request timeout.
                         let limit = this.shared.request_timeout.unwrap_or_default();
                         tracing::warn!(timeout = ?limit, "handler timed out; answering 503");
+                        #[cfg(feature = "metrics")]
+                        crate::metrics::limit_hit(crate::metrics::Limit::RequestTimeout);
                         HttpResponse::text(
                             StatusCode::SERVICE_UNAVAILABLE,
                             "Service Unavailable: request timed out",
@@ -520,6 +547,11 @@ impl AppFuture {
         this.state = State::Done;
         if let Some(started) = this.traced.as_ref().and_then(|traced| traced.started) {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
+        }
+        #[cfg(feature = "metrics")]
+        if let Some(meter) = this.meter.take() {
+            let size = http_body::Body::size_hint(&response.body).exact();
+            meter.finish(response.status, size);
         }
         let in_flight = this.in_flight.take();
         Poll::Ready(into_hyper(

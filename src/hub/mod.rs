@@ -147,11 +147,20 @@ impl Hub {
     /// hub never fails.
     pub async fn publish(&self, topic: &str, data: impl Into<String>) -> Result<EventId, HubError> {
         let data = data.into().into_boxed_str();
-        match &*self.backend {
+        #[cfg(feature = "metrics")]
+        let started = std::time::Instant::now();
+        let published = match &*self.backend {
             Backend::Memory(hub) => Ok(hub.publish(topic, data)),
             #[cfg(feature = "redis")]
             Backend::Redis(hub) => hub.publish(topic, data).await,
-        }
+        };
+        #[cfg(feature = "metrics")]
+        crate::metrics::published(
+            topic,
+            published.is_ok(),
+            self.is_redis().then(|| started.elapsed()),
+        );
+        published
     }
 
     /// The events of `topic`: those after `last_event_id` first (for instance
@@ -162,11 +171,14 @@ impl Hub {
     /// On Redis, outside a tokio runtime: the topic's reader is a task.
     #[must_use]
     pub fn subscribe(&self, topic: &str, last_event_id: Option<&str>) -> Subscription {
-        match &*self.backend {
+        let subscription = match &*self.backend {
             Backend::Memory(hub) => hub.subscribe(topic, last_event_id),
             #[cfg(feature = "redis")]
             Backend::Redis(hub) => hub.subscribe(topic, last_event_id),
-        }
+        };
+        #[cfg(feature = "metrics")]
+        let subscription = subscription.metered(topic);
+        subscription
     }
 
     /// How many topics this process holds: every topic ever used on the in-memory hub; on
