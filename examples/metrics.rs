@@ -8,10 +8,8 @@
 //! curl -d hello localhost:9014/messages                    # reaches the stream
 //! curl localhost:9014/metrics
 //! ```
-//! `examples/deploy/grafana-dashboard.json` charts what Prometheus scrapes from it.
-//! `BODY_READ_TIMEOUT_MS` shortens the body-read timeout (the test stalls a body).
-
-use std::time::Duration;
+//! `examples/deploy/grafana-dashboard.json` charts what Prometheus scrapes from it, and
+//! `tests/metrics.rs` has a real Prometheus scrape it while it is driven.
 
 use bareasgi::hub::Hub;
 use bareasgi::sse::EventStream;
@@ -71,12 +69,6 @@ pub fn app() -> Application {
     let mut app = Application::new();
     app.metrics();
     app.info.insert(Hub::memory());
-    if let Some(ms) = std::env::var("BODY_READ_TIMEOUT_MS")
-        .ok()
-        .and_then(|ms| ms.parse().ok())
-    {
-        app.body_read_timeout(Some(Duration::from_millis(ms)));
-    }
     app.http_router.add(["GET"], "/api/items/{id:int}", item);
     app.http_router.add(["GET"], "/events", events);
     app.http_router.add(["POST"], "/messages", publish);
