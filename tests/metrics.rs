@@ -75,6 +75,14 @@ impl Prometheus {
     /// The value of the instant `query` (a single-series result), `None` when it has no
     /// series yet.
     async fn query(&self, query: &str) -> Option<f64> {
+        let result = self.series(query).await;
+        assert!(result.len() <= 1, "{query} has several series: {result:?}");
+        let value = result.first()?["value"][1].as_str().unwrap();
+        Some(value.parse().unwrap())
+    }
+
+    /// The series `query` returns; fails if Prometheus refuses the query.
+    async fn series(&self, query: &str) -> Vec<serde_json::Value> {
         let body = client()
             .get(format!(
                 "http://127.0.0.1:{}/api/v1/query?query={}",
@@ -89,10 +97,7 @@ impl Prometheus {
             .unwrap();
         let response: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(response["status"], "success", "{query}: {response}");
-        let result = response["data"]["result"].as_array().unwrap();
-        assert!(result.len() <= 1, "{query} has several series: {response}");
-        let value = result.first()?["value"][1].as_str().unwrap();
-        Some(value.parse().unwrap())
+        response["data"]["result"].as_array().unwrap().clone()
     }
 
     /// Waits until `query` reads `expected` in Prometheus (it scrapes every 200 ms), and
@@ -287,6 +292,28 @@ async fn prometheus_scrapes_requests_streams_websockets_hub_and_limits() {
             .query("bareasgi_connections_open{protocol=\"http1\"}")
             .await
             .is_some()
+    );
+
+    // Every query of the Grafana dashboard parses, and the 16 over what this test did find
+    // series (the others chart TLS, Redis, panics and 5xx answers).
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../examples/deploy/grafana-dashboard.json")).unwrap();
+    let mut with_series = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            let expr = target["expr"]
+                .as_str()
+                .unwrap()
+                .replace("$__rate_interval", "1m")
+                .replace("$job", ".+");
+            if !prometheus.series(&expr).await.is_empty() {
+                with_series += 1;
+            }
+        }
+    }
+    assert!(
+        with_series >= 16,
+        "{with_series} dashboard queries found series"
     );
 
     // promtool accepts the exposition as it is served.
