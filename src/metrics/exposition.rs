@@ -37,8 +37,21 @@ const BYTES: &[f64] = &[
 /// each scrape too), so that memory stays flat on an unscraped server.
 const UPKEEP: Duration = Duration::from_secs(5);
 
-/// The builder [`crate::metrics::install`] uses: the crate's histograms as real Prometheus
-/// histograms (not summaries), with buckets fit for each.
+/// The builder [`Application::metrics`](crate::Application::metrics) installs a recorder
+/// from: the crate's histograms as real Prometheus histograms (not summaries), with buckets
+/// fit for each. Start from it to install a recorder of your own (with global labels, say),
+/// then hand its handle to [`set_handle`]:
+///
+/// ```
+/// let handle = bareasgi::metrics::builder()
+///     .add_global_label("service", "chat")
+///     .install_recorder()
+///     .expect("no recorder installed yet");
+/// bareasgi::metrics::set_handle(handle);
+/// let mut app = bareasgi::Application::new();
+/// app.metrics(); // records into the recorder above
+/// app.http_router.add(["GET"], "/metrics", bareasgi::metrics::handler());
+/// ```
 #[must_use]
 pub fn builder() -> PrometheusBuilder {
     let seconds = [
@@ -77,7 +90,6 @@ pub(super) fn install() -> bool {
         return false;
     }
     set_handle(handle);
-    names::describe();
     true
 }
 

@@ -21,8 +21,9 @@ static GROUPS: OnceLock<Grouping> = OnceLock::new();
 /// wins; call it before the hub is used.
 ///
 /// ```
+/// // Per-room topics ("room-17") share one label; the rest are "other".
 /// bareasgi::metrics::set_topic_groups(|topic: &str| {
-///     if topic.starts_with("room-") { "rooms".into() } else { "other".into() }
+///     if topic.starts_with("room-") { "rooms" } else { "other" }
 /// });
 /// ```
 pub fn set_topic_groups<F, L>(group: F)

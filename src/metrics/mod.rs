@@ -36,5 +36,6 @@ pub(crate) fn enabled() -> bool {
 /// [`Application::metrics`](crate::Application::metrics) calls it.
 pub fn enable() {
     exposition::install();
+    names::describe();
     ENABLED.store(true, Ordering::Relaxed);
 }
