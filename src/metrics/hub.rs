@@ -129,3 +129,18 @@ impl SubscriberMeter {
         self.missed.increment(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::group_of;
+
+    /// Per-user topics must not become a series each: the default group stops at the
+    /// first separator.
+    #[test]
+    fn the_default_group_is_the_topic_up_to_its_first_separator() {
+        assert_eq!(&*group_of("user:42"), "user");
+        assert_eq!(&*group_of("rooms/17/chat"), "rooms");
+        assert_eq!(&*group_of("prices.eur"), "prices");
+        assert_eq!(&*group_of("feed"), "feed");
+    }
+}

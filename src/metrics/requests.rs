@@ -209,3 +209,20 @@ fn with_handles(key: Key, record: impl FnOnce(&Handles)) {
             .or_insert(made),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{METHODS, method_index};
+    use http::Method;
+
+    /// Made-up methods share one label, so that a client cannot add series at will.
+    #[test]
+    fn methods_outside_the_standard_nine_share_one_label() {
+        let label = |method: &Method| METHODS[usize::from(method_index(method))];
+        assert_eq!(label(&Method::GET), "GET");
+        assert_eq!(label(&Method::PATCH), "PATCH");
+        let made_up = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(label(&made_up), "_OTHER");
+        assert_eq!(label(&Method::from_bytes(b"PROPFIND").unwrap()), "_OTHER");
+    }
+}
