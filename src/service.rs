@@ -261,7 +261,13 @@ impl AppService {
             })
         });
         #[cfg(feature = "metrics")]
-        let mut meter = crate::metrics::RequestMeter::start(&parts.method, &parts.headers);
+        let mut meter = crate::metrics::RequestMeter::start(
+            &parts.method,
+            // hyper's body knows its `content-length` without a header lookup.
+            (!body.is_end_stream())
+                .then(|| body.size_hint().exact())
+                .flatten(),
+        );
         let req = HttpRequest::new(
             parts,
             request_body(body, Some(shared.body_pace)),
