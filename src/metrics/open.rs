@@ -55,6 +55,7 @@ impl Open {
     }
 
     /// A WebSocket, for as long as its handler runs.
+    #[cfg(feature = "ws")]
     pub(crate) fn websocket() -> Option<Self> {
         super::enabled().then(|| {
             metrics::counter!(names::WEBSOCKETS_OPENED).increment(1);
