@@ -9,7 +9,8 @@
 #     benches/broadcast_instructions.sh
 #
 # Settings (environment): SERVERS="bareasgi axum floor" STREAMS=2000 BROADCASTS=5
-# PORT=18300 CACHE_SIM=0 (1: also simulate the caches and print the data misses per
+# PORT=18300 FEATURES= (metrics: build with bareasgi's `metrics` feature, for the server
+# `bareasgi-metrics`, metrics on) CACHE_SIM=0 (1: also simulate the caches and print the data misses per
 # delivery, first-level reads and last-level reads; e.g. at STREAMS=19900 BROADCASTS=2,
 # where the streams' state no longer fits in the cache). Keeps each profile in target/bench/callgrind/broadcast-SERVER.out; look
 # inside with `callgrind_annotate --inclusive=yes FILE | less`.
@@ -28,9 +29,10 @@ OUT=$ROOT/target/bench/callgrind
 need valgrind valgrind
 need curl curl
 
-log "building the servers and the harness (release, fat LTO)"
+log "building the servers and the harness (release, fat LTO${FEATURES:+, features $FEATURES})"
 CARGO_TARGET_DIR=$ROOT/target/bench-servers \
-    cargo build --release --quiet --manifest-path "$ROOT/benches/servers/Cargo.toml"
+    cargo build --release --quiet --manifest-path "$ROOT/benches/servers/Cargo.toml" \
+    ${FEATURES:+--features "$FEATURES"}
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
 
@@ -44,6 +46,7 @@ fi
 for server in $SERVERS; do
     case $server in
         bareasgi) command=("$BIN/sse_bareasgi" "$PORT" memory) ;;
+        bareasgi-metrics) command=("$BIN/sse_bareasgi" "$PORT" memory --metrics) ;;
         axum) command=("$BIN/sse_axum" "$PORT") ;;
         floor) command=("$BIN/sse_floor" "$PORT") ;;
         *) log "unknown server $server"; exit 2 ;;

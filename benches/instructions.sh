@@ -13,6 +13,8 @@
 #   SECONDS_PER_RUN=3  CONNECTIONS=8
 #   SERVERS="hyper hyper-auto axum bareasgi axum-layers bareasgi-layers"
 #   SCENARIOS="hello captures stream layers"  SERVER_CPU=0 CLIENT_CPU=1  PORT=18190
+#   FEATURES=metrics builds the servers with bareasgi's `metrics` feature, for the server
+#   `bareasgi-metrics` (metrics on); `bareasgi` is then the same binary with them off.
 # The *-layers servers (CorsLayer + CompressionLayer around the app) serve only the "layers"
 # scenario, GET / with an Origin and Accept-Encoding: gzip; the others every other one.
 #
@@ -38,9 +40,10 @@ need curl curl
 need valgrind valgrind
 if (( $(nproc) < 2 )); then CLIENT_CPU=$SERVER_CPU; fi
 
-log "building the servers (release, fat LTO)"
+log "building the servers (release, fat LTO${FEATURES:+, features $FEATURES})"
 CARGO_TARGET_DIR=$ROOT/target/bench-servers \
-    cargo build --release --quiet --manifest-path "$ROOT/benches/servers/Cargo.toml"
+    cargo build --release --quiet --manifest-path "$ROOT/benches/servers/Cargo.toml" \
+    ${FEATURES:+--features "$FEATURES"}
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
@@ -58,6 +61,7 @@ command_of() {
         hyper-auto) echo "$BIN/hyper_server $PORT --auto" ;;
         axum) echo "$BIN/axum_server $PORT" ;;
         bareasgi) echo "$BIN/bareasgi_server $PORT" ;;
+        bareasgi-metrics) echo "$BIN/bareasgi_server $PORT --metrics" ;;
         axum-layers) echo "$BIN/axum_server $PORT --layers" ;;
         bareasgi-layers) echo "$BIN/bareasgi_server $PORT --layers" ;;
         *) echo "unknown server $1" >&2; exit 2 ;;

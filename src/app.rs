@@ -162,6 +162,18 @@ impl Application {
         self
     }
 
+    /// Turns on Prometheus metrics (feature `metrics`): requests by route, connections,
+    /// event streams, WebSockets, the hub and every limit. Installs a Prometheus recorder
+    /// unless the program installed a `metrics` recorder already; route
+    /// [`metrics::handler`](crate::metrics::handler) to expose them. The recorder is one
+    /// per process, so this turns metrics on for every application in it. See
+    /// [`metrics`](crate::metrics) for the names and labels.
+    #[cfg(feature = "metrics")]
+    pub fn metrics(&mut self) -> &mut Self {
+        crate::telemetry::enable();
+        self
+    }
+
     /// The largest request body `req.bytes()`, `req.text()` and `req.json()` read; larger is
     /// a `413`. Default 2 MiB.
     pub fn body_limit(&mut self, bytes: usize) -> &mut Self {

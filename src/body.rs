@@ -402,6 +402,8 @@ impl StreamBody {
                 Err(panic) => {
                     let message = crate::panic_message(&*panic);
                     tracing::error!(panic = %message, "response body stream panicked; closing the connection");
+                    #[cfg(feature = "metrics")]
+                    crate::telemetry::panicked("body");
                     return Poll::Ready(Some(Err(
                         format!("body stream panicked: {message}").into()
                     )));

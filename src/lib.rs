@@ -59,6 +59,7 @@
 //! | `multipart` | off | `multipart`: `req.multipart()`, streamed uploads |
 //! | `tls` | off | `tls`: HTTPS with HTTP/2, `app.serve_tls` |
 //! | `redis` | off | `Hub::redis`: the [`hub`] through Redis, for several instances |
+//! | `metrics` | off | `metrics`: Prometheus metrics, `app.metrics()` and `metrics::handler()` |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -80,6 +81,8 @@ pub mod json;
 mod lazy_poll;
 pub mod lifespan;
 mod limits;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod middleware;
 #[cfg(feature = "multipart")]
 #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
@@ -89,6 +92,8 @@ pub mod response;
 pub mod router;
 mod server;
 pub mod service;
+#[cfg(feature = "metrics")]
+mod telemetry;
 /// The tower door: see [`service::tower`].
 pub use service::tower;
 pub mod sse;

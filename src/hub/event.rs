@@ -53,15 +53,40 @@ struct Shared {
     id: EventId,
     data: Box<str>,
     frame: OnceLock<Bytes>,
+    /// When it was published in this process, for the delivery-lag metric (to the
+    /// microsecond, where the id's time is to the millisecond); `None` when read from the
+    /// broker.
+    #[cfg(feature = "metrics")]
+    published_here: Option<std::time::Instant>,
 }
 
 impl Message {
+    /// A message read from the broker.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn new(id: EventId, data: Box<str>) -> Self {
         Self(Arc::new(Shared {
             id,
             data,
             frame: OnceLock::new(),
+            #[cfg(feature = "metrics")]
+            published_here: None,
         }))
+    }
+
+    /// A message published in this process now.
+    pub(crate) fn published_here(id: EventId, data: Box<str>) -> Self {
+        Self(Arc::new(Shared {
+            id,
+            data,
+            frame: OnceLock::new(),
+            #[cfg(feature = "metrics")]
+            published_here: crate::telemetry::enabled().then(std::time::Instant::now),
+        }))
+    }
+
+    #[cfg(feature = "metrics")]
+    pub(crate) fn published_at(&self) -> Option<std::time::Instant> {
+        self.0.published_here
     }
 
     /// The id the hub gave the message when it was published.

@@ -96,7 +96,7 @@ impl Log {
         let id = {
             let mut ring = self.write();
             let id = EventId::next_after(ring.newest().unwrap_or(EventId::ZERO));
-            ring.push(Message::new(id, data));
+            ring.push(Message::published_here(id, data));
             id
         };
         self.notify.notify_waiters();

@@ -165,11 +165,20 @@ impl Hub {
     /// hub never fails.
     pub async fn publish(&self, topic: &str, data: impl Into<String>) -> Result<EventId, HubError> {
         let data = data.into().into_boxed_str();
-        match &*self.backend {
+        #[cfg(feature = "metrics")]
+        let started = std::time::Instant::now();
+        let published = match &*self.backend {
             Backend::Memory(hub) => Ok(hub.publish(topic, data)),
             #[cfg(feature = "redis")]
             Backend::Redis(hub) => hub.publish(topic, data).await,
-        }
+        };
+        #[cfg(feature = "metrics")]
+        crate::telemetry::published(
+            topic,
+            published.is_ok(),
+            self.is_redis().then(|| started.elapsed()),
+        );
+        published
     }
 
     /// The events of `topic`: those after `last_event_id` first (for instance
@@ -194,8 +203,8 @@ impl Hub {
         topic: &str,
         last_event_id: Option<&str>,
     ) -> Result<Subscription, HubError> {
-        match &*self.backend {
-            Backend::Memory(hub) => Ok(hub.subscribe(topic, last_event_id)),
+        let subscription = match &*self.backend {
+            Backend::Memory(hub) => hub.subscribe(topic, last_event_id),
             #[cfg(feature = "redis")]
             Backend::Redis(hub) => {
                 // `&mut`: a shared borrow held across the wait would need a `Sync` stream.
@@ -207,9 +216,12 @@ impl Hub {
                             "Redis did not say where the stream ends within the subscribe timeout",
                         )
                     })?;
-                Ok(subscription)
+                subscription
             }
-        }
+        };
+        #[cfg(feature = "metrics")]
+        let subscription = subscription.metered(topic);
+        Ok(subscription)
     }
 
     /// How many topics this process holds: every topic ever used on the in-memory hub; on

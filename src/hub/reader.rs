@@ -32,6 +32,11 @@ pub(crate) async fn run(client: redis::Client, key: String, log: Arc<Log>, topic
     let mut healthy = true;
     loop {
         let Err(error) = read(&client, &key, &log, &mut backoff, &mut healthy, &topic).await;
+        #[cfg(feature = "metrics")]
+        {
+            crate::telemetry::broker_error("read");
+            crate::telemetry::reconnect();
+        }
         if healthy {
             tracing::warn!(topic = &*topic, %error, "event hub lost Redis; reconnecting");
             healthy = false;

@@ -57,6 +57,8 @@ pub(crate) trait Backfill: Send + Sync + 'static {
 pub struct Subscription {
     events: Pin<Box<dyn Stream<Item = Result<Event, HubError>> + Send>>,
     log: Arc<Log>,
+    #[cfg(feature = "metrics")]
+    meter: Option<crate::telemetry::SubscriberMeter>,
 }
 
 impl Subscription {
@@ -96,7 +98,16 @@ impl Subscription {
         Self {
             events: Box::pin(events),
             log,
+            #[cfg(feature = "metrics")]
+            meter: None,
         }
+    }
+
+    /// The subscription with its deliveries counted under `topic`'s group.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn metered(mut self, topic: &str) -> Self {
+        self.meter = crate::telemetry::SubscriberMeter::new(topic);
+        self
     }
 
     /// Waits until the subscription's starting point is fixed in the topic's order: at once
@@ -119,7 +130,17 @@ impl Stream for Subscription {
     type Item = Result<Event, HubError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.events.as_mut().poll_next(cx)
+        let polled = self.events.as_mut().poll_next(cx);
+        #[cfg(feature = "metrics")]
+        if let (Some(meter), Poll::Ready(Some(Ok(event)))) = (&self.meter, &polled) {
+            match event {
+                Event::Message(message) => {
+                    meter.delivered(message.id().millis(), message.published_at());
+                }
+                Event::Missed(_) => meter.missed(),
+            }
+        }
+        polled
     }
 }
 
@@ -287,6 +308,8 @@ impl Cursor {
             .backfill
             .clone()
             .expect("fill is only called with a broker");
+        #[cfg(feature = "metrics")]
+        crate::telemetry::catch_up_read();
         let mut events: VecDeque<Message> = self
             .with_retry(|| backfill.range(id, PAGE + 1))
             .await?

@@ -134,6 +134,8 @@ impl IntoResponse for BodyError {
             ),
             _ => {}
         }
+        #[cfg(feature = "metrics")]
+        self.count_limit();
         HttpResponse::text(self.status(), self.to_string())
     }
 }
@@ -318,6 +320,21 @@ impl Stream for RequestBody {
                     Err(_trailers) => continue,
                 },
             };
+        }
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl BodyError {
+    /// Counts the limit this error is the answer of, if any.
+    fn count_limit(&self) {
+        use crate::telemetry::{Limit, limit_hit};
+        match self {
+            Self::TooLarge { .. } => limit_hit(Limit::BodyTooLarge),
+            Self::Read(error) if is_length_limit(error) => limit_hit(Limit::BodyTooLarge),
+            Self::TimedOut { .. } => limit_hit(Limit::BodyReadTimeout),
+            Self::TooSlow { .. } => limit_hit(Limit::BodyTooSlow),
+            _ => {}
         }
     }
 }

@@ -106,6 +106,12 @@ impl Route {
         &self.pattern
     }
 
+    /// The pattern, shared: a metrics label without a copy.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn shared_pattern(&self) -> &Arc<str> {
+        &self.pattern
+    }
+
     /// The method the route answers: `*` for a [mount](HttpRouter::mount), which answers
     /// every method.
     #[must_use]

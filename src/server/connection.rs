@@ -96,6 +96,8 @@ pub(super) async fn serve(
     hard_stop: CancellationToken,
     slot: Option<OwnedSemaphorePermit>,
 ) {
+    #[cfg(feature = "metrics")]
+    let _accepted = crate::telemetry::Open::accepted("tcp");
     tune_socket(&stream);
     serve_io(
         &protocols,
@@ -152,11 +154,15 @@ pub(super) async fn serve_io<I>(
                     tracing::debug!(
                         "no request within the header-read timeout; closing the connection"
                     );
+                    #[cfg(feature = "metrics")]
+                    crate::telemetry::limit_hit(crate::telemetry::Limit::HeaderReadTimeout);
                     return;
                 }
             }
         }
     };
+    #[cfg(feature = "metrics")]
+    let _open = crate::telemetry::Open::connection(is_http2);
     let activity = Arc::new(Activity::default());
     let io = TokioIo::new(Metered::new(
         Sniffed::new(prefix, stream),
@@ -300,10 +306,14 @@ async fn drive<C: Connection>(
                         tracing::debug!(
                             "the client read nothing for the write-stall timeout; closing"
                         );
+                        #[cfg(feature = "metrics")]
+                        crate::telemetry::limit_hit(crate::telemetry::Limit::WriteStall);
                         return Poll::Ready(Ok(()));
                     }
                     Verdict::Idle if C::IS_HTTP2 && !draining => {
                         tracing::debug!("idle HTTP/2 connection; sending GOAWAY");
+                        #[cfg(feature = "metrics")]
+                        crate::telemetry::limit_hit(crate::telemetry::Limit::Idle);
                         draining = true;
                         went_away = true;
                         changed = true;
@@ -314,6 +324,8 @@ async fn drive<C: Connection>(
                         tracing::debug!(
                             "no request within the idle (header-read) timeout; closing"
                         );
+                        #[cfg(feature = "metrics")]
+                        crate::telemetry::limit_hit(crate::telemetry::Limit::HeaderReadTimeout);
                         return Poll::Ready(Ok(()));
                     }
                 }

@@ -81,6 +81,14 @@ pub(crate) async fn run(
     loop {
         // With a connection limit, wait for a free slot before accepting, so the excess waits
         // in the kernel's backlog instead of holding a file descriptor here.
+        // Counted when the loop has to wait: the limit is holding connections back.
+        #[cfg(feature = "metrics")]
+        if slots
+            .as_ref()
+            .is_some_and(|slots| slots.available_permits() == 0)
+        {
+            crate::telemetry::limit_hit(crate::telemetry::Limit::MaxConnections);
+        }
         let slot = match &slots {
             None => None,
             Some(slots) => tokio::select! {

@@ -45,6 +45,8 @@ pub(super) async fn serve(
     hard_stop: CancellationToken,
     slot: Option<OwnedSemaphorePermit>,
 ) {
+    #[cfg(feature = "metrics")]
+    let _accepted = crate::telemetry::Open::accepted("tls");
     connection::tune_socket(&stream);
     let handshake = tokio::select! {
         biased;
@@ -59,6 +61,8 @@ pub(super) async fn serve(
         }
         None => {
             tracing::debug!(%peer, "TLS handshake not done within the header-read timeout; closing");
+            #[cfg(feature = "metrics")]
+            crate::telemetry::limit_hit(crate::telemetry::Limit::HeaderReadTimeout);
             return;
         }
     };

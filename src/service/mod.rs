@@ -186,6 +186,8 @@ impl AppService {
                 shared: self.shared.clone(),
                 in_flight: None,
                 traced: None,
+                #[cfg(feature = "metrics")]
+                meter: None,
             }),
         }
     }
@@ -261,6 +263,14 @@ impl AppService {
                 started: wants_timing.then(Instant::now),
             })
         });
+        #[cfg(feature = "metrics")]
+        let mut meter = crate::telemetry::RequestMeter::start(
+            &parts.method,
+            // hyper's body knows its `content-length` without a header lookup.
+            (!body.is_end_stream())
+                .then(|| body.size_hint().exact())
+                .flatten(),
+        );
         let req = HttpRequest::new(
             parts,
             request_body(body, Some(shared.body_pace)),
@@ -275,6 +285,10 @@ impl AppService {
                 Err(panic) => State::Ready(Box::new(panicked(&*panic))),
             }
         };
+        #[cfg(feature = "metrics")]
+        if let Some(meter) = &mut meter {
+            meter.pick_route();
+        }
         let timeout = match (&state, shared.request_timeout) {
             (State::Running(_), Some(limit)) => Some(Box::pin(tokio::time::sleep(limit))),
             _ => None,
@@ -287,6 +301,8 @@ impl AppService {
             shared: shared.clone(),
             in_flight,
             traced,
+            #[cfg(feature = "metrics")]
+            meter,
         }
     }
 }
@@ -373,11 +389,15 @@ fn dispatch(routes: &Routes, mut req: HttpRequest) -> State {
         && let Resolution::Found { route, matches } = routes.ws.resolve(req.path())
     {
         req.matches = matches;
+        #[cfg(feature = "metrics")]
+        crate::telemetry::note_route(route.shared_pattern());
         return State::Running(route.handler().call(req));
     }
     let response = match routes.http.resolve(req.method(), req.path()) {
         Resolution::Found { route, matches } => {
             req.matches = matches;
+            #[cfg(feature = "metrics")]
+            crate::telemetry::note_route(route.shared_pattern());
             return State::Running(route.handler().call(req));
         }
         #[cfg(feature = "ws")]
@@ -412,6 +432,8 @@ fn dispatch(routes: &Routes, mut req: HttpRequest) -> State {
 pub(crate) fn panicked(panic: &(dyn std::any::Any + Send)) -> HttpResponse {
     let message = crate::panic_message(panic);
     tracing::error!(panic = %message, "handler panicked; answering 500");
+    #[cfg(feature = "metrics")]
+    crate::telemetry::panicked("http");
     HttpResponse::internal_server_error()
 }
 
@@ -478,6 +500,9 @@ struct AppFuture {
     /// produced, or sent to the end when streamed.
     in_flight: Option<InFlight>,
     traced: Option<Box<Traced>>,
+    /// The request's metrics, when they are on.
+    #[cfg(feature = "metrics")]
+    meter: Option<crate::telemetry::RequestMeter>,
 }
 
 /// What a request's future keeps for a subscriber: its span, and when it started (for the
@@ -498,7 +523,13 @@ impl AppFuture {
                 _ => unreachable!("matched State::Ready above"),
             },
             State::Running(future) => {
-                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+                // The router, behind middlewares, may have chosen a route during the poll.
+                #[cfg(feature = "metrics")]
+                if let Some(meter) = &mut this.meter {
+                    meter.pick_route();
+                }
+                match polled {
                     Ok(Poll::Ready(response)) => response,
                     Err(panic) => panicked(&*panic),
                     Ok(Poll::Pending) => {
@@ -511,6 +542,8 @@ impl AppFuture {
                         // Set: the timer exists only with a request timeout.
                         let limit = this.shared.request_timeout.unwrap_or_default();
                         tracing::warn!(timeout = ?limit, "handler timed out; answering 503");
+                        #[cfg(feature = "metrics")]
+                        crate::telemetry::limit_hit(crate::telemetry::Limit::RequestTimeout);
                         HttpResponse::text(
                             StatusCode::SERVICE_UNAVAILABLE,
                             "Service Unavailable: request timed out",
@@ -523,6 +556,11 @@ impl AppFuture {
         this.state = State::Done;
         if let Some(started) = this.traced.as_ref().and_then(|traced| traced.started) {
             tracing::debug!(status = response.status.as_u16(), elapsed = ?started.elapsed(), "answered");
+        }
+        #[cfg(feature = "metrics")]
+        if let Some(meter) = this.meter.take() {
+            let size = http_body::Body::size_hint(&response.body).exact();
+            meter.finish(response.status, size);
         }
         let in_flight = this.in_flight.take();
         Poll::Ready(into_hyper(

@@ -162,6 +162,7 @@ impl IntoResponse for EventStream {
         let frames = Frames {
             events: self.events,
             beat: self.keep_alive.map(Beat::new),
+            _open: open_stream(),
         };
         HttpResponse {
             status: StatusCode::OK,
@@ -177,13 +178,42 @@ pin_project_lite::pin_project! {
         events: EventItems,
         #[pin]
         beat: Option<Beat>,
+        // Counts the stream as open for as long as the body lives.
+        _open: OpenStream,
     }
 }
+
+// pin-project-lite takes no `cfg` on a field: the field is there, empty without metrics.
+#[cfg(feature = "metrics")]
+type OpenStream = Option<crate::telemetry::Open>;
+#[cfg(not(feature = "metrics"))]
+type OpenStream = ();
+
+#[cfg(feature = "metrics")]
+fn open_stream() -> OpenStream {
+    crate::telemetry::Open::event_stream()
+}
+#[cfg(not(feature = "metrics"))]
+fn open_stream() -> OpenStream {}
 
 impl Stream for Frames {
     type Item = Result<Bytes, BoxError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = self.poll_frame(cx);
+        #[cfg(feature = "metrics")]
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            crate::telemetry::event_stream_sent(frame.len());
+        }
+        polled
+    }
+}
+
+impl Frames {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, BoxError>>> {
         let this = self.project();
         match this.events.as_mut().poll_next(cx) {
             Poll::Ready(Some(event)) => {

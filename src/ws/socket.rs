@@ -262,6 +262,8 @@ impl WebSocket {
                 }
                 Event::PeerGone => {
                     tracing::debug!("the WebSocket peer stopped answering pings; dropping it");
+                    #[cfg(feature = "metrics")]
+                    crate::telemetry::limit_hit(crate::telemetry::Limit::Idle);
                     Ending {
                         code: close_code::ABNORMAL,
                         reason: "the peer stopped answering pings".to_owned(),
@@ -317,6 +319,8 @@ impl WebSocket {
             Err(None) => {
                 let limit = self.runtime.write_stall_timeout.unwrap_or_default();
                 tracing::debug!(timeout = ?limit, "the WebSocket peer read nothing; dropping it");
+                #[cfg(feature = "metrics")]
+                crate::telemetry::limit_hit(crate::telemetry::Limit::WriteStall);
                 self.end(Ending::abnormal());
                 Err(WebSocketError::Connection(
                     format!("the peer read nothing for {limit:?}").into(),

@@ -53,6 +53,8 @@ impl Upgrade {
         let tasks = runtime.tasks.clone();
         tasks.spawn(
             async move {
+                #[cfg(feature = "metrics")]
+                let _open = crate::telemetry::Open::websocket();
                 let run = AssertUnwindSafe(handler.call(req, socket)).catch_unwind();
                 tokio::select! {
                     outcome = run_and_close(run, dropped, &runtime) => log(outcome),
@@ -128,6 +130,8 @@ fn log(outcome: Outcome) {
         },
         Err(panic) => {
             tracing::error!(panic = %crate::panic_message(&*panic), "WebSocket handler panicked");
+            #[cfg(feature = "metrics")]
+            crate::telemetry::panicked("websocket");
         }
     }
 }

@@ -1,4 +1,4 @@
-//! bareasgi: `bareasgi_server [PORT] [--tls CERT KEY] [--layers]`. The router holds 1,000
+//! bareasgi: `bareasgi_server [PORT] [--tls CERT KEY] [--layers] [--metrics]`. The router holds 1,000
 //! extra routes besides the three endpoints; served by `Application::serve` (or, with
 //! `--tls`, `Application::serve_tls`) with its default limits. `--layers` wraps it in the
 //! CORS and compression layers (see the crate docs). A diagnostic: with
@@ -52,6 +52,14 @@ async fn main() -> Result<(), bareasgi::Error> {
     }
     if layers() {
         app.layer(cors()).layer(compression());
+    }
+    // Built with the `metrics` feature, `--metrics` records every request (and the
+    // exposition is at /metrics); without the flag the hooks see metrics off.
+    #[cfg(feature = "metrics")]
+    if std::env::args().skip(2).any(|arg| arg == "--metrics") {
+        app.metrics();
+        app.http_router
+            .add(["GET"], "/metrics", bareasgi::metrics::handler());
     }
     if std::env::var("BAREASGI_H2_KEEP_ALIVE").is_ok_and(|value| value == "0") {
         app.http2_keep_alive_interval(None);

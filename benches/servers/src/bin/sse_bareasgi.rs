@@ -1,7 +1,8 @@
 //! The event-stream harness's bareasgi server: the `sse_chat` example itself (its `app`,
 //! the hub's `GET /events` and `POST /messages`), `sse_bareasgi PORT HUB [--reuse-port]`.
 //!
-//! `HUB` is `memory` (the in-process hub) or a Redis URL (`Hub::redis`, so that several
+//! `--metrics` (built with the `metrics` feature) turns on Prometheus metrics, for the cost
+//! per delivered event. `HUB` is `memory` (the in-process hub) or a Redis URL (`Hub::redis`, so that several
 //! processes sharing the port with `--reuse-port` make one chat). One tokio worker
 //! (`WORKERS` to change it): the harness pins the server to one core.
 
@@ -38,6 +39,10 @@ fn main() -> Result<(), bareasgi::Error> {
             };
             let mut app = sse_chat::app(hub);
             app.reuse_port(reuse_port);
+            #[cfg(feature = "metrics")]
+            if args.iter().any(|arg| arg == "--metrics") {
+                app.metrics();
+            }
             app.serve(format!("127.0.0.1:{port}")).await
         })
 }
