@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
 use http::header::{
-    CONNECTION, HOST, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
-    SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+    CONNECTION, HOST, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
+    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::{HeaderMap, Request, StatusCode, Uri};
 use hyper::upgrade::Upgraded;
@@ -28,9 +28,9 @@ use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
 use super::Shared;
 use super::response::TestResponse;
 use crate::body::Body;
-use crate::ws::{Message, WebSocketError, close_code};
+use crate::ws::{Message, Side, WebSocketError, WsIo, close_code, negotiate};
 
-type Stream = WebSocketStream<TokioIo<Upgraded>>;
+type Stream = WebSocketStream<WsIo<TokioIo<Upgraded>>>;
 
 /// A WebSocket handshake being built: `client.websocket("/ws")`, with
 /// [`header`](Self::header) and [`subprotocol`](Self::subprotocol) as needed, then `.await`
@@ -41,6 +41,7 @@ pub struct WebSocketConnect {
     target: Uri,
     headers: HeaderMap,
     subprotocols: Vec<String>,
+    deflate: bool,
 }
 
 impl WebSocketConnect {
@@ -51,7 +52,18 @@ impl WebSocketConnect {
             target: super::request_target(path),
             headers: HeaderMap::new(),
             subprotocols: Vec::new(),
+            deflate: true,
         }
+    }
+
+    /// Whether to offer permessage-deflate (RFC 7692) as browsers do:
+    /// `permessage-deflate; client_max_window_bits`. On by default; the server's answer is
+    /// in [`TestWebSocket::headers`] (`sec-websocket-extensions`), and messages are then
+    /// compressed both ways. A `sec-websocket-extensions` header set with
+    /// [`header`](Self::header) replaces the offer (and is honoured if the server agrees).
+    pub fn deflate(mut self, offer: bool) -> Self {
+        self.deflate = offer;
+        self
     }
 
     /// Adds a header to the handshake (`origin`, `cookie`, `authorization`, ...).
@@ -91,7 +103,11 @@ impl WebSocketConnect {
             target,
             mut headers,
             subprotocols,
+            deflate,
         } = self;
+        if deflate && !headers.contains_key(SEC_WEBSOCKET_EXTENSIONS) {
+            headers.insert(SEC_WEBSOCKET_EXTENSIONS, negotiate::client_offer());
+        }
         let key = generate_key();
         let fixed = [
             (HOST, shared.addr.to_string()),
@@ -142,13 +158,17 @@ impl WebSocketConnect {
                 "the server chose the subprotocol {chosen:?}, which was not offered ({subprotocols:?})"
             );
         }
+        let agreed = match negotiate::client_accept(response.headers()) {
+            Ok(agreed) => agreed,
+            Err(problem) => panic!("the server's sec-websocket-extensions is wrong: {problem}"),
+        };
         let headers = response.headers().clone();
         let upgraded = match hyper::upgrade::on(response).await {
             Ok(upgraded) => upgraded,
             Err(error) => panic!("the WebSocket upgrade to {target} failed: {error}"),
         };
-        let stream =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Client, None).await;
+        let io = WsIo::new(TokioIo::new(upgraded), agreed, Side::Client, usize::MAX);
+        let stream = WebSocketStream::from_raw_socket(io, Role::Client, None).await;
         Ok(TestWebSocket {
             stream: Some(stream),
             state: State::Open,
@@ -184,6 +204,7 @@ impl fmt::Debug for WebSocketConnect {
             .field("target", &self.target)
             .field("headers", &self.headers)
             .field("subprotocols", &self.subprotocols)
+            .field("deflate", &self.deflate)
             .finish_non_exhaustive()
     }
 }

@@ -84,6 +84,7 @@ impl Refusal {
 pub(crate) fn switching_protocols(
     accept: HeaderValue,
     protocol: Option<HeaderValue>,
+    extensions: Option<HeaderValue>,
     extra: HeaderMap,
 ) -> HttpResponse {
     let mut response = HttpResponse::with_status(StatusCode::SWITCHING_PROTOCOLS);
@@ -93,6 +94,7 @@ pub(crate) fn switching_protocols(
         &CONNECTION,
         &SEC_WEBSOCKET_ACCEPT,
         &http::header::SEC_WEBSOCKET_PROTOCOL,
+        &http::header::SEC_WEBSOCKET_EXTENSIONS,
     ] {
         response.headers.remove(name);
     }
@@ -107,6 +109,11 @@ pub(crate) fn switching_protocols(
         response
             .headers
             .insert(http::header::SEC_WEBSOCKET_PROTOCOL, protocol);
+    }
+    if let Some(extensions) = extensions {
+        response
+            .headers
+            .insert(http::header::SEC_WEBSOCKET_EXTENSIONS, extensions);
     }
     response
 }

@@ -44,6 +44,31 @@
 //! - HTTP/2 has no `Upgrade`, and RFC 8441's extended `CONNECT` is not supported:
 //!   WebSockets are served over HTTP/1.1 only. Browsers fall back to HTTP/1.1 for them.
 //!
+//! # permessage-deflate (RFC 7692)
+//! On by default: a client that offers `permessage-deflate` (every browser does) gets it,
+//! and messages are compressed both ways; the handler sees the same [`Message`]s either
+//! way. [`Application::ws_deflate`](crate::Application::ws_deflate) takes a [`Deflate`] to
+//! tune it, or `None` to turn it off.
+//! - Negotiation follows RFC 7692 §7.1: the first offer the server can honour wins (an
+//!   offer with an unknown, repeated or malformed parameter is declined, and the
+//!   conversation goes on uncompressed when none is left); `server_max_window_bits` and
+//!   `client_max_window_bits` are answered with the smaller of the offer and the settings;
+//!   `server_no_context_takeover` and `client_no_context_takeover` are honoured, and the
+//!   server can impose the first with [`Deflate::server_no_context_takeover`].
+//! - Messages shorter than [`Deflate::min_size`] (64 bytes by default) go out uncompressed.
+//! - A compressed message is held to
+//!   [`ws_max_message_size`](crate::Application::ws_max_message_size) by what it inflates
+//!   to: inflating runs only as fast as the conversation reads, so a few kilobytes that
+//!   inflate to gigabytes close it with `1009` after at most 80 KiB of inflated data is
+//!   held. Data that does not inflate closes it with `1002`.
+//! - Memory: a socket that has sent a compressed message keeps its compressor (about
+//!   256 KiB at 15 window bits) and one that has received one its inflater (about 40 KiB)
+//!   while context takeover is on; with `no_context_takeover` on that side they are freed
+//!   after each message. A socket that exchanged nothing compressed costs nothing extra.
+//! - tungstenite has no extension hook, so the extension runs as a layer between the
+//!   connection and tungstenite: compressed messages reach tungstenite inflated, and it
+//!   checks them as it checks any other (UTF-8, sizes, fragments, control frames).
+//!
 //! # The handshake and the handler
 //! The application's HTTP middlewares see the handshake as a `GET` (and its `101` answer);
 //! then the [`WsMiddleware`]s added with
@@ -65,6 +90,7 @@
 //!   and closing handshakes up to its shutdown timeout, then drops them.
 
 mod closing;
+mod deflate;
 mod error;
 mod handler;
 mod handshake;
@@ -77,6 +103,7 @@ mod runtime;
 mod socket;
 mod upgrade;
 
+pub use deflate::Deflate;
 pub use error::WebSocketError;
 pub use handler::{IntoWsOutcome, WsHandler};
 pub use message::{Message, close_code};
@@ -85,5 +112,7 @@ pub use request::WebSocketRequest;
 pub use router::WsRouter;
 pub use socket::WebSocket;
 
+pub(crate) use deflate::negotiate;
+pub(crate) use deflate::{Side, WsIo};
 pub(crate) use handshake::{asks_for_websocket, upgrade_required};
 pub(crate) use runtime::WsRuntime;

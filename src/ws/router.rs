@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 use http::{Method, StatusCode};
 use hyper::upgrade::OnUpgrade;
 
+use super::deflate::negotiate;
 use super::handler::WsHandler;
 use super::handshake;
 use super::middleware::WsNext;
@@ -160,9 +161,14 @@ impl Handler for Endpoint {
                 "Not Implemented: no upgrade on this connection",
             ));
         };
+        let deflate = runtime
+            .deflate
+            .as_ref()
+            .and_then(|config| negotiate::accept(req.headers(), config));
         let upgrade = Upgrade {
             handler: self.handler.clone(),
             accept,
+            deflate,
             upgrade,
             runtime: runtime.clone(),
         };

@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 use tracing::Instrument;
 
 use super::closing::{Closing, close_frame};
+use super::deflate::negotiate::Params;
 use super::error::WebSocketError;
 use super::handler::WsHandler;
 use super::handshake;
@@ -32,6 +33,9 @@ use crate::response::HttpResponse;
 pub(crate) struct Upgrade {
     pub(crate) handler: Arc<dyn WsHandler>,
     pub(crate) accept: HeaderValue,
+    /// The `sec-websocket-extensions` answer and what it agreed to, when permessage-deflate
+    /// was negotiated.
+    pub(crate) deflate: Option<(HeaderValue, Params)>,
     pub(crate) upgrade: OnUpgrade,
     pub(crate) runtime: Arc<WsRuntime>,
 }
@@ -41,13 +45,15 @@ impl Upgrade {
         let Self {
             handler,
             accept,
+            deflate,
             upgrade,
             runtime,
         } = self;
+        let (extensions, params) = deflate.unzip();
         let (decide, decided) = oneshot::channel();
         let (on_drop, dropped) = oneshot::channel();
         let offered = req.subprotocols().map(str::to_owned).collect();
-        let socket = WebSocket::pending(decide, upgrade, offered, runtime.clone(), on_drop);
+        let socket = WebSocket::pending(decide, upgrade, offered, params, runtime.clone(), on_drop);
         let span = tracing::info_span!("websocket", path = %req.path());
         let hard_stop = runtime.hard_stop.clone();
         let tasks = runtime.tasks.clone();
@@ -65,7 +71,7 @@ impl Upgrade {
         );
         match decided.await {
             Ok(Decision::Accept { protocol, headers }) => {
-                handshake::switching_protocols(accept, protocol, headers)
+                handshake::switching_protocols(accept, protocol, extensions, headers)
             }
             Ok(Decision::Reject(response)) => response,
             Err(_) => HttpResponse::text(StatusCode::FORBIDDEN, "Forbidden"),
