@@ -383,8 +383,14 @@ impl Application {
         self.split().0
     }
 
-    fn split(self) -> (AppService, Vec<ShutdownHandler>, Limits) {
+    fn split(mut self) -> (AppService, Vec<ShutdownHandler>, Limits) {
         let shutdown = CancellationToken::new();
+        // Browsers switch every WebSocket of an HTTP/2 connection to extended CONNECT once
+        // it is advertised, so it is advertised only when WebSocket routes can answer.
+        #[cfg(feature = "ws")]
+        {
+            self.limits.http2.connect_protocol = !self.ws_router.is_empty();
+        }
         #[cfg(feature = "ws")]
         let ws = {
             let runtime = Arc::new(WsRuntime::new(

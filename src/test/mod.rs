@@ -377,6 +377,43 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// A new HTTP/2 connection (cleartext, prior knowledge) to the server, driven by the
+    /// server's runtime like [`connect`](Self::connect)'s; for WebSockets over RFC 8441.
+    #[cfg(feature = "ws")]
+    pub(crate) async fn connect_http2(&self) -> hyper::client::conn::http2::SendRequest<Body> {
+        let addr = self.addr;
+        let connected = self
+            .runtime
+            .spawn(async move {
+                let stream = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|error| {
+                        format!("cannot connect to the test server at {addr}: {error}")
+                    })?;
+                let _ = stream.set_nodelay(true);
+                let (sender, connection) = hyper::client::conn::http2::handshake(
+                    hyper_util::rt::TokioExecutor::new(),
+                    TokioIo::new(stream),
+                )
+                .await
+                .map_err(|error| format!("cannot start HTTP/2 with the test server: {error}"))?;
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, "test client HTTP/2 connection ended");
+                    }
+                });
+                Ok::<_, String>(sender)
+            })
+            .await;
+        match connected {
+            Ok(Ok(sender)) => sender,
+            Ok(Err(problem)) => panic!("{problem}"),
+            Err(_) => panic!("the test server at {addr} has stopped"),
+        }
+    }
+}
+
 /// The request target a test gave: a path with its query, never a whole URL.
 #[track_caller]
 pub(crate) fn request_target(path: &str) -> Uri {

@@ -15,7 +15,7 @@ use http::header::{
     CONNECTION, HOST, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
     SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
-use http::{HeaderMap, Request, StatusCode, Uri};
+use http::{HeaderMap, Method, Request, StatusCode, Uri, Version};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
@@ -42,6 +42,7 @@ pub struct WebSocketConnect {
     headers: HeaderMap,
     subprotocols: Vec<String>,
     deflate: bool,
+    http2: bool,
 }
 
 impl WebSocketConnect {
@@ -53,7 +54,16 @@ impl WebSocketConnect {
             headers: HeaderMap::new(),
             subprotocols: Vec::new(),
             deflate: true,
+            http2: false,
         }
+    }
+
+    /// Opens the WebSocket over HTTP/2 (cleartext, prior knowledge) with an extended
+    /// `CONNECT` (RFC 8441), as browsers do on an HTTP/2 connection whose server allows it,
+    /// instead of an HTTP/1.1 upgrade. The server answers `200` rather than `101`.
+    pub fn http2(mut self) -> Self {
+        self.http2 = true;
+        self
     }
 
     /// Whether to offer permessage-deflate (RFC 7692) as browsers do:
@@ -104,18 +114,24 @@ impl WebSocketConnect {
             mut headers,
             subprotocols,
             deflate,
+            http2,
         } = self;
         if deflate && !headers.contains_key(SEC_WEBSOCKET_EXTENSIONS) {
             headers.insert(SEC_WEBSOCKET_EXTENSIONS, negotiate::client_offer());
         }
         let key = generate_key();
-        let fixed = [
-            (HOST, shared.addr.to_string()),
-            (CONNECTION, "upgrade".to_owned()),
-            (UPGRADE, "websocket".to_owned()),
-            (SEC_WEBSOCKET_VERSION, "13".to_owned()),
-            (SEC_WEBSOCKET_KEY, key.clone()),
-        ];
+        let fixed = if http2 {
+            // RFC 8441 §5: no key, no upgrade; the authority is in the URI.
+            vec![(SEC_WEBSOCKET_VERSION, "13".to_owned())]
+        } else {
+            vec![
+                (HOST, shared.addr.to_string()),
+                (CONNECTION, "upgrade".to_owned()),
+                (UPGRADE, "websocket".to_owned()),
+                (SEC_WEBSOCKET_VERSION, "13".to_owned()),
+                (SEC_WEBSOCKET_KEY, key.clone()),
+            ]
+        };
         for (name, value) in fixed {
             if !headers.contains_key(&name) {
                 let value = HeaderValue::try_from(value).expect("handshake headers are valid text");
@@ -131,23 +147,41 @@ impl WebSocketConnect {
             }
         }
         let mut request = Request::new(Body::empty());
-        *request.uri_mut() = target.clone();
         *request.headers_mut() = headers;
-
-        let mut sender = shared.connect().await;
-        let response = match sender.send_request(request).await {
+        let sent = if http2 {
+            *request.method_mut() = Method::CONNECT;
+            *request.version_mut() = Version::HTTP_2;
+            *request.uri_mut() = format!("http://{}{target}", shared.addr)
+                .parse()
+                .expect("an address and a request target make a URI");
+            request
+                .extensions_mut()
+                .insert(hyper::ext::Protocol::from_static("websocket"));
+            shared.connect_http2().await.send_request(request).await
+        } else {
+            *request.uri_mut() = target.clone();
+            shared.connect().await.send_request(request).await
+        };
+        let response = match sent {
             Ok(response) => response,
             Err(error) => panic!("the WebSocket handshake to {target} failed: {error}"),
         };
-        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+        let accepted = if http2 {
+            StatusCode::OK
+        } else {
+            StatusCode::SWITCHING_PROTOCOLS
+        };
+        if response.status() != accepted {
             return Err(TestResponse::from_incoming(response));
         }
-        let expected = derive_accept_key(key.as_bytes());
-        let accept = response.headers().get(SEC_WEBSOCKET_ACCEPT);
-        assert!(
-            accept.is_some_and(|accept| accept == expected.as_str()),
-            "the server answered the handshake with sec-websocket-accept {accept:?}, expected {expected:?}"
-        );
+        if !http2 {
+            let expected = derive_accept_key(key.as_bytes());
+            let accept = response.headers().get(SEC_WEBSOCKET_ACCEPT);
+            assert!(
+                accept.is_some_and(|accept| accept == expected.as_str()),
+                "the server answered the handshake with sec-websocket-accept {accept:?}, expected {expected:?}"
+            );
+        }
         let protocol = response
             .headers()
             .get(SEC_WEBSOCKET_PROTOCOL)
@@ -205,6 +239,7 @@ impl fmt::Debug for WebSocketConnect {
             .field("headers", &self.headers)
             .field("subprotocols", &self.subprotocols)
             .field("deflate", &self.deflate)
+            .field("http2", &self.http2)
             .finish_non_exhaustive()
     }
 }

@@ -38,11 +38,31 @@
 //!   `405` for a `GET`/`HEAD`) but a WebSocket route matches, the answer is
 //!   `426 Upgrade Required` with `upgrade: websocket`, telling the client what the path
 //!   speaks.
-//! - A handshake that is not valid (not a `GET` over HTTP/1.1, no `connection: upgrade`,
+//! - A handshake that is not valid (over HTTP/1.1: not a `GET`, no `connection: upgrade`,
 //!   `sec-websocket-version` other than `13` — answered with `sec-websocket-version: 13` —
 //!   or a missing or malformed `sec-websocket-key`) gets `400 Bad Request`.
-//! - HTTP/2 has no `Upgrade`, and RFC 8441's extended `CONNECT` is not supported:
-//!   WebSockets are served over HTTP/1.1 only. Browsers fall back to HTTP/1.1 for them.
+//!
+//! # WebSockets over HTTP/2 (RFC 8441)
+//! An application with WebSocket routes advertises `SETTINGS_ENABLE_CONNECT_PROTOCOL` on
+//! its HTTP/2 connections (HTTPS with ALPN, and h2c), and a route of `ws_router` accepts an
+//! extended `CONNECT` with `:protocol = websocket` exactly as it accepts an HTTP/1.1
+//! upgrade: same handler, same middlewares, same limits, pings, deflate and graceful
+//! shutdown; the answer is `200` instead of `101`, and the WebSocket is one stream of the
+//! connection, so a page, its event streams and its WebSockets share one TCP connection.
+//! - Browsers use extended `CONNECT` for every WebSocket of a connection whose server
+//!   advertises it. `ws_router` routes take no methods, so no route can be one that only
+//!   accepts `GET` and breaks then; the HTTP middlewares (and tower layers) see the
+//!   handshake as what it is, a `CONNECT` with the `hyper::ext::Protocol` extension.
+//! - An application without WebSocket routes does not advertise it. An extended `CONNECT`
+//!   to a path no WebSocket route matches goes to `http_router` (usually `404`), and one
+//!   without `sec-websocket-version: 13` gets `400`.
+//! - The WebSocket's stream counts as open for the connection's idle timeout
+//!   ([`Application::http2_idle_timeout`](crate::Application::http2_idle_timeout)); after
+//!   the closing handshake the server ends the stream (END_STREAM), as over HTTP/1.1 it
+//!   closes the connection first.
+//! - A WebSocket served by a mounted tower service (`http_router.mount`) gets the extended
+//!   `CONNECT` as it came: whether it answers depends on that service (axum 0.8 does for
+//!   routes that accept `CONNECT`). Routes of `ws_router` always do.
 //!
 //! # permessage-deflate (RFC 7692)
 //! On by default: a client that offers `permessage-deflate` (every browser does) gets it,
@@ -114,5 +134,5 @@ pub use socket::WebSocket;
 
 pub(crate) use deflate::negotiate;
 pub(crate) use deflate::{Side, WsIo};
-pub(crate) use handshake::{asks_for_websocket, upgrade_required};
+pub(crate) use handshake::{StreamHold, asks_for_websocket, upgrade_required};
 pub(crate) use runtime::WsRuntime;

@@ -14,7 +14,7 @@ use hyper::upgrade::OnUpgrade;
 
 use super::deflate::negotiate;
 use super::handler::WsHandler;
-use super::handshake;
+use super::handshake::{self, StreamHold};
 use super::middleware::WsNext;
 use super::request::WebSocketRequest;
 use super::runtime::WsRuntime;
@@ -148,8 +148,8 @@ impl Handler for Endpoint {
             tracing::error!("a WebSocket route was called before the application started");
             return ready(HttpResponse::internal_server_error());
         };
-        let accept = match handshake::validate(&req) {
-            Ok(accept) => accept,
+        let answer = match handshake::validate(&req) {
+            Ok(answer) => answer,
             Err(refusal) => return ready(refusal.into_response()),
         };
         let Some(upgrade) = req.parts_mut().extensions.remove::<OnUpgrade>() else {
@@ -165,9 +165,12 @@ impl Handler for Endpoint {
             .deflate
             .as_ref()
             .and_then(|config| negotiate::accept(req.headers(), config));
+        // Over HTTP/2 the connection counts the WebSocket's stream as open while it lasts.
+        let stream_hold = req.parts_mut().extensions.remove::<StreamHold>();
         let upgrade = Upgrade {
             handler: self.handler.clone(),
-            accept,
+            answer,
+            stream_hold,
             deflate,
             upgrade,
             runtime: runtime.clone(),

@@ -20,7 +20,7 @@ use super::closing::{Closing, close_frame};
 use super::deflate::negotiate::Params;
 use super::error::WebSocketError;
 use super::handler::WsHandler;
-use super::handshake;
+use super::handshake::{self, StreamHold};
 use super::message::close_code;
 use super::request::WebSocketRequest;
 use super::runtime::WsRuntime;
@@ -32,7 +32,9 @@ use crate::response::HttpResponse;
 /// the handshake with its decision.
 pub(crate) struct Upgrade {
     pub(crate) handler: Arc<dyn WsHandler>,
-    pub(crate) accept: HeaderValue,
+    pub(crate) answer: handshake::Answer,
+    /// Held while the handler runs (see [`StreamHold`]).
+    pub(crate) stream_hold: Option<StreamHold>,
     /// The `sec-websocket-extensions` answer and what it agreed to, when permessage-deflate
     /// was negotiated.
     pub(crate) deflate: Option<(HeaderValue, Params)>,
@@ -44,7 +46,8 @@ impl Upgrade {
     pub(crate) async fn open(self, req: WebSocketRequest) -> HttpResponse {
         let Self {
             handler,
-            accept,
+            answer,
+            stream_hold,
             deflate,
             upgrade,
             runtime,
@@ -59,6 +62,7 @@ impl Upgrade {
         let tasks = runtime.tasks.clone();
         tasks.spawn(
             async move {
+                let _stream_hold = stream_hold;
                 let run = AssertUnwindSafe(handler.call(req, socket)).catch_unwind();
                 tokio::select! {
                     outcome = run_and_close(run, dropped, &runtime) => log(outcome),
@@ -71,7 +75,7 @@ impl Upgrade {
         );
         match decided.await {
             Ok(Decision::Accept { protocol, headers }) => {
-                handshake::switching_protocols(accept, protocol, extensions, headers)
+                handshake::switching_protocols(&answer, protocol, extensions, headers)
             }
             Ok(Decision::Reject(response)) => response,
             Err(_) => HttpResponse::text(StatusCode::FORBIDDEN, "Forbidden"),
