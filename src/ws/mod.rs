@@ -81,10 +81,14 @@
 //!   to: inflating runs only as fast as the conversation reads, so a few kilobytes that
 //!   inflate to gigabytes close it with `1009` after at most 80 KiB of inflated data is
 //!   held. Data that does not inflate closes it with `1002`.
-//! - Memory: a socket that has sent a compressed message keeps its compressor (about
-//!   256 KiB at 15 window bits) and one that has received one its inflater (about 40 KiB)
-//!   while context takeover is on; with `no_context_takeover` on that side they are freed
-//!   after each message. A socket that exchanged nothing compressed costs nothing extra.
+//! - Memory: a socket that has exchanged nothing compressed costs nothing extra. With
+//!   context takeover (what browsers ask), one that has sent and received a compressed
+//!   message keeps its compressor and inflater: about 340 KiB more server memory per
+//!   socket (measured, `benches/ws_memory.py`: 365 KiB against 28 KiB without deflate;
+//!   zlib's memory level is fixed at 8, so a smaller window saves less than it seems:
+//!   241 KiB at `server_max_window_bits(10)`). With `no_context_takeover` both ways they
+//!   are freed after each message: 34 KiB. For many mostly quiet sockets, set
+//!   [`Deflate::server_no_context_takeover`] (the client's side stays its choice).
 //! - tungstenite has no extension hook, so the extension runs as a layer between the
 //!   connection and tungstenite: compressed messages reach tungstenite inflated, and it
 //!   checks them as it checks any other (UTF-8, sizes, fragments, control frames).

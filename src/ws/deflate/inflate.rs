@@ -238,9 +238,10 @@ impl Inflater {
         let (opcode, started) = self.message.take().expect("inflating a message");
         let opcode = if started { OP_CONTINUATION } else { opcode };
         write_header(&mut self.ready, true, 0, opcode, self.emit_mask, 0);
+        // The 16 KiB of scratch would otherwise stay with every idle socket.
+        self.scratch = Vec::new();
         if self.fresh_each_message {
             self.inflate = None;
-            self.scratch = Vec::new();
         }
     }
 
