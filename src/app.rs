@@ -39,7 +39,7 @@ use crate::service::{AppService, Shared};
 use crate::tls::TlsConfig;
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
-use crate::ws::{WsMiddleware, WsRouter, WsRuntime};
+use crate::ws::{Deflate, WsMiddleware, WsRouter, WsRuntime};
 
 type StartupHandler = Box<dyn for<'a> LifespanHandler<'a, &'a mut TypeMap>>;
 type ShutdownHandler = Box<dyn for<'a> LifespanHandler<'a, &'a TypeMap>>;
@@ -60,6 +60,8 @@ pub struct Application {
     layers: Vec<LayerFn>,
     #[cfg(feature = "ws")]
     ws_middlewares: Vec<Arc<dyn WsMiddleware>>,
+    #[cfg(feature = "ws")]
+    ws_deflate: Option<Deflate>,
     startup_handlers: Vec<StartupHandler>,
     shutdown_handlers: Vec<ShutdownHandler>,
     pub(crate) limits: Limits,
@@ -78,6 +80,8 @@ impl Application {
             layers: Vec::new(),
             #[cfg(feature = "ws")]
             ws_middlewares: Vec::new(),
+            #[cfg(feature = "ws")]
+            ws_deflate: Some(Deflate::default()),
             startup_handlers: Vec::new(),
             shutdown_handlers: Vec::new(),
             limits: Limits::default(),
@@ -252,6 +256,17 @@ impl Application {
         self
     }
 
+    /// permessage-deflate (RFC 7692) for WebSockets: `Some(settings)` to offer it to clients
+    /// that ask (browsers all do), `None` to turn it off. On by default with
+    /// [`Deflate::default()`](crate::ws::Deflate). A message that inflates past
+    /// [`ws_max_message_size`](Self::ws_max_message_size) closes the conversation with
+    /// `1009`, as an uncompressed one would; see [`crate::ws`] for the costs.
+    #[cfg(feature = "ws")]
+    pub fn ws_deflate(&mut self, deflate: Option<Deflate>) -> &mut Self {
+        self.ws_deflate = deflate;
+        self
+    }
+
     /// How long a request body may make no progress while the handler waits for it: a
     /// client that announces a body and then sends nothing (or stops half-way) for this
     /// long ends the request. The handler's read fails with
@@ -385,13 +400,20 @@ impl Application {
         self.split().0
     }
 
-    fn split(self) -> (AppService, Vec<ShutdownHandler>, Limits) {
+    fn split(mut self) -> (AppService, Vec<ShutdownHandler>, Limits) {
         let shutdown = CancellationToken::new();
+        // Browsers switch every WebSocket of an HTTP/2 connection to extended CONNECT once
+        // it is advertised, so it is advertised only when WebSocket routes can answer.
+        #[cfg(feature = "ws")]
+        {
+            self.limits.http2.connect_protocol = !self.ws_router.is_empty();
+        }
         #[cfg(feature = "ws")]
         let ws = {
             let runtime = Arc::new(WsRuntime::new(
                 &self.limits,
                 self.ws_middlewares,
+                self.ws_deflate,
                 shutdown.clone(),
             ));
             self.ws_router.start(runtime.clone());
@@ -560,7 +582,8 @@ impl fmt::Debug for Application {
         f.field("http_router", &self.http_router);
         #[cfg(feature = "ws")]
         f.field("ws_router", &self.ws_router)
-            .field("ws_middlewares", &self.ws_middlewares.len());
+            .field("ws_middlewares", &self.ws_middlewares.len())
+            .field("ws_deflate", &self.ws_deflate);
         f.field("info", &self.info)
             .field("middlewares", &self.middlewares.len())
             .field("layers", &self.layers.len())

@@ -39,6 +39,9 @@ pub(crate) struct Http2Limits {
     pub(crate) keep_alive_timeout: Duration,
     /// `None`: the header-read timeout.
     pub(crate) idle_timeout: Option<Option<Duration>>,
+    /// Advertise `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441): set when the application
+    /// has WebSocket routes, the only ones that answer an extended `CONNECT`.
+    pub(crate) connect_protocol: bool,
 }
 
 impl Default for Limits {
@@ -65,6 +68,7 @@ impl Default for Limits {
                 keep_alive_interval: Some(Duration::from_secs(30)),
                 keep_alive_timeout: Duration::from_secs(20),
                 idle_timeout: None,
+                connect_protocol: false,
             },
             #[cfg(feature = "ws")]
             ws_ping_interval: Some(Duration::from_secs(30)),

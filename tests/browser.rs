@@ -149,8 +149,9 @@ fn make_certificate(name: &str) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
-// A page served over HTTP/2 still gets its WebSocket: the server does not offer WebSockets
-// over HTTP/2 (RFC 8441), so Chromium opens a TLS connection with ALPN http/1.1 for it.
+// A page served over HTTP/2 gets its WebSocket: the server offers WebSockets over HTTP/2
+// (RFC 8441), so Chromium opens it as a stream of the page's connection (tests/browser_http2.rs
+// checks that no connection of its own is opened).
 #[cfg(all(feature = "tls", feature = "ws"))]
 #[test]
 #[ignore = "needs Chromium and playwright-core; .ci/run installs them and runs it"]

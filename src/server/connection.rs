@@ -64,6 +64,9 @@ impl Protocols {
             .max_send_buf_size(http2_limits.stream_send_buffer)
             .keep_alive_interval(http2_limits.keep_alive_interval)
             .keep_alive_timeout(http2_limits.keep_alive_timeout);
+        if http2_limits.connect_protocol {
+            http2.enable_connect_protocol();
+        }
         Self {
             http1,
             http2,

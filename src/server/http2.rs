@@ -121,12 +121,31 @@ impl hyper::service::Service<Request<Incoming>> for Http2Service {
     type Future = Http2ResponseFuture;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
+        #[cfg(feature = "ws")]
+        let request = hold_extended_connect(request, &self.activity);
         Http2ResponseFuture {
             stream: Some(StreamInFlight::start(&self.activity)),
             inner: self.app.respond(request, None),
             budget: self.budget.clone(),
         }
     }
+}
+
+/// An extended `CONNECT` (RFC 8441) becomes a WebSocket that outlives its response: it
+/// holds a count of its stream among the connection's open ones (dropped with the
+/// WebSocket), so that the idle timeout does not close a connection a quiet WebSocket uses.
+#[cfg(feature = "ws")]
+fn hold_extended_connect(
+    mut request: Request<Incoming>,
+    activity: &Arc<Activity>,
+) -> Request<Incoming> {
+    if request.method() == hyper::Method::CONNECT
+        && request.extensions().get::<hyper::ext::Protocol>().is_some()
+    {
+        let hold = crate::ws::StreamHold::new(StreamInFlight::start(activity));
+        request.extensions_mut().insert(hold);
+    }
+    request
 }
 
 pub(super) struct Http2ResponseFuture {

@@ -385,7 +385,7 @@ impl Handler for Dispatch {
 fn dispatch(routes: &Routes, mut req: HttpRequest) -> State {
     #[cfg(feature = "ws")]
     if !routes.ws.is_empty()
-        && crate::ws::asks_for_websocket(req.headers())
+        && crate::ws::asks_for_websocket(&req)
         && let Resolution::Found { route, matches } = routes.ws.resolve(req.path())
     {
         req.matches = matches;

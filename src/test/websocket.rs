@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
 use http::header::{
-    CONNECTION, HOST, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
-    SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+    CONNECTION, HOST, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
+    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
-use http::{HeaderMap, Request, StatusCode, Uri};
+use http::{HeaderMap, Method, Request, StatusCode, Uri, Version};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
@@ -30,9 +30,9 @@ use super::failure::fail_at;
 use super::response::TestResponse;
 use super::{Options, Shared};
 use crate::body::Body;
-use crate::ws::{Message, WebSocketError, close_code};
+use crate::ws::{Message, Side, WebSocketError, WsIo, close_code, negotiate};
 
-type Stream = WebSocketStream<TokioIo<Upgraded>>;
+type Stream = WebSocketStream<WsIo<TokioIo<Upgraded>>>;
 
 /// A WebSocket handshake being built: `client.websocket("/ws")`, with
 /// [`header`](Self::header) and [`subprotocol`](Self::subprotocol) as needed, then `.await`
@@ -44,6 +44,8 @@ pub struct WebSocketConnect {
     target: Uri,
     headers: HeaderMap,
     subprotocols: Vec<String>,
+    deflate: bool,
+    http2: bool,
 }
 
 impl WebSocketConnect {
@@ -55,7 +57,27 @@ impl WebSocketConnect {
             target: super::request_target(path),
             headers: HeaderMap::new(),
             subprotocols: Vec::new(),
+            deflate: true,
+            http2: false,
         }
+    }
+
+    /// Opens the WebSocket over HTTP/2 (cleartext, prior knowledge) with an extended
+    /// `CONNECT` (RFC 8441), as browsers do on an HTTP/2 connection whose server allows it,
+    /// instead of an HTTP/1.1 upgrade. The server answers `200` rather than `101`.
+    pub fn http2(mut self) -> Self {
+        self.http2 = true;
+        self
+    }
+
+    /// Whether to offer permessage-deflate (RFC 7692) as browsers do:
+    /// `permessage-deflate; client_max_window_bits`. On by default; the server's answer is
+    /// in [`TestWebSocket::headers`] (`sec-websocket-extensions`), and messages are then
+    /// compressed both ways. A `sec-websocket-extensions` header set with
+    /// [`header`](Self::header) replaces the offer (and is honoured if the server agrees).
+    pub fn deflate(mut self, offer: bool) -> Self {
+        self.deflate = offer;
+        self
     }
 
     /// Adds a header to the handshake (`origin`, `cookie`, `authorization`, ...). A
@@ -107,6 +129,8 @@ impl WebSocketConnect {
             target,
             mut headers,
             subprotocols,
+            deflate,
+            http2,
         } = self;
         #[cfg(feature = "cookies")]
         if let Some(jar) = &options.jar
@@ -122,14 +146,22 @@ impl WebSocketConnect {
         // Only the jar matters to a handshake, which is always HTTP/1.1.
         #[cfg(not(feature = "cookies"))]
         let _ = options;
+        if deflate && !headers.contains_key(SEC_WEBSOCKET_EXTENSIONS) {
+            headers.insert(SEC_WEBSOCKET_EXTENSIONS, negotiate::client_offer());
+        }
         let key = generate_key();
-        let fixed = [
-            (HOST, shared.addr.to_string()),
-            (CONNECTION, "upgrade".to_owned()),
-            (UPGRADE, "websocket".to_owned()),
-            (SEC_WEBSOCKET_VERSION, "13".to_owned()),
-            (SEC_WEBSOCKET_KEY, key.clone()),
-        ];
+        let fixed = if http2 {
+            // RFC 8441 §5: no key, no upgrade; the authority is in the URI.
+            vec![(SEC_WEBSOCKET_VERSION, "13".to_owned())]
+        } else {
+            vec![
+                (HOST, shared.addr.to_string()),
+                (CONNECTION, "upgrade".to_owned()),
+                (UPGRADE, "websocket".to_owned()),
+                (SEC_WEBSOCKET_VERSION, "13".to_owned()),
+                (SEC_WEBSOCKET_KEY, key.clone()),
+            ]
+        };
         for (name, value) in fixed {
             if !headers.contains_key(&name) {
                 let value = HeaderValue::try_from(value).expect("handshake headers are valid text");
@@ -148,32 +180,53 @@ impl WebSocketConnect {
             }
         }
         let mut request = Request::new(Body::empty());
-        *request.uri_mut() = target.clone();
         *request.headers_mut() = headers;
-
-        let mut sender = match shared.connect().await {
-            Ok(sender) => sender,
-            Err(problem) => fail_at(caller, problem),
+        let sent = if http2 {
+            *request.method_mut() = Method::CONNECT;
+            *request.version_mut() = Version::HTTP_2;
+            *request.uri_mut() = format!("http://{}{target}", shared.addr)
+                .parse()
+                .expect("an address and a request target make a URI");
+            request
+                .extensions_mut()
+                .insert(hyper::ext::Protocol::from_static("websocket"));
+            match shared.connect_h2().await {
+                Ok(mut sender) => sender.send_request(request).await,
+                Err(problem) => fail_at(caller, problem),
+            }
+        } else {
+            *request.uri_mut() = target.clone();
+            match shared.connect().await {
+                Ok(mut sender) => sender.send_request(request).await,
+                Err(problem) => fail_at(caller, problem),
+            }
         };
-        let response = match sender.send_request(request).await {
+        let response = match sent {
             Ok(response) => response,
             Err(error) => fail_at(
                 caller,
                 format!("the WebSocket handshake to {target} failed: {error}"),
             ),
         };
-        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+        let accepted = if http2 {
+            StatusCode::OK
+        } else {
+            StatusCode::SWITCHING_PROTOCOLS
+        };
+        if response.status() != accepted {
             return Err(TestResponse::from_incoming(response));
         }
-        let expected = derive_accept_key(key.as_bytes());
-        let accept = response.headers().get(SEC_WEBSOCKET_ACCEPT);
-        if accept.is_none_or(|accept| accept != expected.as_str()) {
-            fail_at(
-                caller,
-                format!(
-                    "the server answered the handshake with sec-websocket-accept {accept:?}, expected {expected:?}"
-                ),
-            );
+        if !http2 {
+            let expected = derive_accept_key(key.as_bytes());
+            let accept = response.headers().get(SEC_WEBSOCKET_ACCEPT);
+            if accept.is_none_or(|accept| accept != expected.as_str()) {
+                fail_at(
+                    caller,
+                    format!(
+                        "the server answered the handshake with sec-websocket-accept {accept:?}, expected {expected:?}"
+                    ),
+                );
+            }
         }
         let protocol = response
             .headers()
@@ -189,6 +242,10 @@ impl WebSocketConnect {
                 ),
             );
         }
+        let agreed = match negotiate::client_accept(response.headers()) {
+            Ok(agreed) => agreed,
+            Err(problem) => panic!("the server's sec-websocket-extensions is wrong: {problem}"),
+        };
         let headers = response.headers().clone();
         let upgraded = match hyper::upgrade::on(response).await {
             Ok(upgraded) => upgraded,
@@ -197,8 +254,8 @@ impl WebSocketConnect {
                 format!("the WebSocket upgrade to {target} failed: {error}"),
             ),
         };
-        let stream =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Client, None).await;
+        let io = WsIo::new(TokioIo::new(upgraded), agreed, Side::Client, usize::MAX);
+        let stream = WebSocketStream::from_raw_socket(io, Role::Client, None).await;
         Ok(TestWebSocket {
             stream: Some(stream),
             state: State::Open,
@@ -239,6 +296,8 @@ impl fmt::Debug for WebSocketConnect {
             .field("target", &self.target)
             .field("headers", &self.headers)
             .field("subprotocols", &self.subprotocols)
+            .field("deflate", &self.deflate)
+            .field("http2", &self.http2)
             .finish_non_exhaustive()
     }
 }

@@ -155,10 +155,12 @@ async fn finish(mut stream: Box<Stream>, closing: Closing) {
                 }
             }
         }
-        Closing::Drop => {}
+        Closing::Drop => return,
     }
-    // Dropping the stream now closes the TCP connection from the server's side, as
-    // RFC 6455 §7.1.1 asks.
+    // The server ends the connection first, as RFC 6455 §7.1.1 asks: a FIN over HTTP/1.1,
+    // END_STREAM over HTTP/2 (RFC 8441 §5), where merely dropping the stream would leave
+    // it to be reset.
+    let _ = stream.get_mut().shutdown().await;
 }
 
 /// Reads (and drops) what the peer sends until its close arrives.

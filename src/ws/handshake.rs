@@ -1,5 +1,7 @@
-//! The opening handshake of RFC 6455 §4.2 on the server side: which requests ask for a
-//! WebSocket, what makes one valid, and the `101`, `400` and `426` answers.
+//! The opening handshake on the server side, over HTTP/1.1 (RFC 6455 §4.2: a `GET` with
+//! `upgrade: websocket`, answered `101`) and over HTTP/2 (RFC 8441: an extended `CONNECT`
+//! with `:protocol = websocket`, answered `200`): which requests ask for a WebSocket, what
+//! makes one valid, and the `101`/`200`, `400` and `426` answers.
 
 use http::header::{
     CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
@@ -10,15 +12,63 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use crate::request::HttpRequest;
 use crate::response::HttpResponse;
 
-/// Whether the request asks to switch to the WebSocket protocol (`upgrade: websocket`).
-/// Whether it does so correctly is [`validate`]'s business.
-pub(crate) fn asks_for_websocket(headers: &HeaderMap) -> bool {
-    has_token(headers, &UPGRADE, "websocket")
+/// Whether the request asks for a WebSocket: `upgrade: websocket` (HTTP/1.1), or an
+/// extended `CONNECT` with `:protocol = websocket` (RFC 8441, HTTP/2). Whether it does so
+/// correctly is [`validate`]'s business.
+pub(crate) fn asks_for_websocket(req: &HttpRequest) -> bool {
+    is_extended_connect(req) || has_token(req.headers(), &UPGRADE, "websocket")
 }
 
-/// Checks a handshake, returning the `sec-websocket-accept` value.
-pub(crate) fn validate(req: &HttpRequest) -> Result<HeaderValue, Refusal> {
+/// Whether the request is RFC 8441's extended `CONNECT` for a WebSocket.
+fn is_extended_connect(req: &HttpRequest) -> bool {
+    req.method() == Method::CONNECT
+        && req
+            .parts()
+            .extensions
+            .get::<hyper::ext::Protocol>()
+            .is_some_and(|protocol| protocol.as_str().eq_ignore_ascii_case("websocket"))
+}
+
+/// Something the server puts in an HTTP/2 extended `CONNECT`'s extensions for the
+/// WebSocket to hold while it is open: the stream's count among the connection's open
+/// ones, so that a quiet WebSocket keeps its connection from being taken for idle. (The
+/// server's type, erased: this layer does not know the server.)
+#[derive(Clone)]
+pub(crate) struct StreamHold {
+    /// Never read: holding it is the point.
+    _held: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+}
+
+impl StreamHold {
+    pub(crate) fn new(held: impl std::any::Any + Send + Sync) -> Self {
+        Self {
+            _held: std::sync::Arc::new(held),
+        }
+    }
+}
+
+/// How a valid handshake is answered.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// HTTP/1.1: `101 Switching Protocols` with this `sec-websocket-accept`.
+    Switch(HeaderValue),
+    /// HTTP/2 (RFC 8441 §5): `200 OK`, and the stream carries the WebSocket.
+    Connect,
+}
+
+/// Checks a handshake, returning how to answer it.
+pub(crate) fn validate(req: &HttpRequest) -> Result<Answer, Refusal> {
     let headers = req.headers();
+    if req.version() == Version::HTTP_2 && is_extended_connect(req) {
+        // RFC 8441 §5: no `sec-websocket-key` and no `upgrade`; the version as in §4.1.
+        if headers
+            .get(SEC_WEBSOCKET_VERSION)
+            .is_none_or(|version| version != "13")
+        {
+            return Err(Refusal::Version);
+        }
+        return Ok(Answer::Connect);
+    }
     // HTTP/2 has no `Upgrade` (RFC 9113 §8.6) and HTTP/1.0 predates it.
     if req.version() != Version::HTTP_11 {
         return Err(Refusal::Invalid("a WebSocket handshake needs HTTP/1.1"));
@@ -26,7 +76,7 @@ pub(crate) fn validate(req: &HttpRequest) -> Result<HeaderValue, Refusal> {
     if req.method() != Method::GET {
         return Err(Refusal::Invalid("a WebSocket handshake must be a GET"));
     }
-    if !asks_for_websocket(headers) {
+    if !has_token(headers, &UPGRADE, "websocket") {
         return Err(Refusal::Invalid(
             "a WebSocket handshake needs 'upgrade: websocket'",
         ));
@@ -52,7 +102,9 @@ pub(crate) fn validate(req: &HttpRequest) -> Result<HeaderValue, Refusal> {
         }
     };
     let accept = derive_accept_key(key.as_bytes());
-    Ok(HeaderValue::from_str(&accept).expect("base64 is valid header text"))
+    Ok(Answer::Switch(
+        HeaderValue::from_str(&accept).expect("base64 is valid header text"),
+    ))
 }
 
 /// Why a handshake was refused; answered with `400 Bad Request`.
@@ -79,34 +131,49 @@ impl Refusal {
     }
 }
 
-/// The `101 Switching Protocols` that completes the handshake. `extra` are the handler's
-/// own headers; they cannot replace the ones the protocol needs.
+/// The `101 Switching Protocols` (or, over HTTP/2, the `200`) that completes the handshake.
+/// `extra` are the handler's own headers; they cannot replace the ones the protocol needs.
 pub(crate) fn switching_protocols(
-    accept: HeaderValue,
+    answer: &Answer,
     protocol: Option<HeaderValue>,
+    extensions: Option<HeaderValue>,
     extra: HeaderMap,
 ) -> HttpResponse {
-    let mut response = HttpResponse::with_status(StatusCode::SWITCHING_PROTOCOLS);
+    let status = match answer {
+        Answer::Switch(_) => StatusCode::SWITCHING_PROTOCOLS,
+        Answer::Connect => StatusCode::OK,
+    };
+    let mut response = HttpResponse::with_status(status);
     response.headers = extra;
     for name in [
         &UPGRADE,
         &CONNECTION,
         &SEC_WEBSOCKET_ACCEPT,
         &http::header::SEC_WEBSOCKET_PROTOCOL,
+        &http::header::SEC_WEBSOCKET_EXTENSIONS,
     ] {
         response.headers.remove(name);
     }
-    response
-        .headers
-        .insert(UPGRADE, HeaderValue::from_static("websocket"));
-    response
-        .headers
-        .insert(CONNECTION, HeaderValue::from_static("upgrade"));
-    response.headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+    if let Answer::Switch(accept) = answer {
+        response
+            .headers
+            .insert(UPGRADE, HeaderValue::from_static("websocket"));
+        response
+            .headers
+            .insert(CONNECTION, HeaderValue::from_static("upgrade"));
+        response
+            .headers
+            .insert(SEC_WEBSOCKET_ACCEPT, accept.clone());
+    }
     if let Some(protocol) = protocol {
         response
             .headers
             .insert(http::header::SEC_WEBSOCKET_PROTOCOL, protocol);
+    }
+    if let Some(extensions) = extensions {
+        response
+            .headers
+            .insert(http::header::SEC_WEBSOCKET_EXTENSIONS, extensions);
     }
     response
 }
@@ -180,8 +247,8 @@ mod tests {
         headers.append(CONNECTION, HeaderValue::from_static("keep-alive, Upgrade"));
         headers.append(UPGRADE, HeaderValue::from_static("WebSocket"));
         assert!(has_token(&headers, &CONNECTION, "upgrade"));
-        assert!(asks_for_websocket(&headers));
+        assert!(has_token(&headers, &UPGRADE, "websocket"));
         headers.insert(UPGRADE, HeaderValue::from_static("h2c"));
-        assert!(!asks_for_websocket(&headers));
+        assert!(!has_token(&headers, &UPGRADE, "websocket"));
     }
 }

@@ -12,8 +12,9 @@ use std::sync::{Arc, OnceLock};
 use http::{Method, StatusCode};
 use hyper::upgrade::OnUpgrade;
 
+use super::deflate::negotiate;
 use super::handler::WsHandler;
-use super::handshake;
+use super::handshake::{self, StreamHold};
 use super::middleware::WsNext;
 use super::request::WebSocketRequest;
 use super::runtime::WsRuntime;
@@ -147,8 +148,8 @@ impl Handler for Endpoint {
             tracing::error!("a WebSocket route was called before the application started");
             return ready(HttpResponse::internal_server_error());
         };
-        let accept = match handshake::validate(&req) {
-            Ok(accept) => accept,
+        let answer = match handshake::validate(&req) {
+            Ok(answer) => answer,
             Err(refusal) => return ready(refusal.into_response()),
         };
         let Some(upgrade) = req.parts_mut().extensions.remove::<OnUpgrade>() else {
@@ -160,9 +161,17 @@ impl Handler for Endpoint {
                 "Not Implemented: no upgrade on this connection",
             ));
         };
+        let deflate = runtime
+            .deflate
+            .as_ref()
+            .and_then(|config| negotiate::accept(req.headers(), config));
+        // Over HTTP/2 the connection counts the WebSocket's stream as open while it lasts.
+        let stream_hold = req.parts_mut().extensions.remove::<StreamHold>();
         let upgrade = Upgrade {
             handler: self.handler.clone(),
-            accept,
+            answer,
+            stream_hold,
+            deflate,
             upgrade,
             runtime: runtime.clone(),
         };

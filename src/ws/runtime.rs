@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::deflate::Deflate;
 use super::middleware::WsMiddleware;
 use crate::limits::Limits;
 
@@ -20,6 +21,8 @@ pub(crate) struct WsRuntime {
     /// How long a `send` may wait for a peer that reads nothing.
     pub(crate) write_stall_timeout: Option<Duration>,
     pub(crate) middlewares: Arc<[Arc<dyn WsMiddleware>]>,
+    /// permessage-deflate's settings, `None` when it is off.
+    pub(crate) deflate: Option<Deflate>,
     /// Cancelled when graceful shutdown begins: open sockets close with 1001.
     pub(crate) shutdown: CancellationToken,
     /// Cancelled when the shutdown timeout runs out: handlers and closing handshakes still
@@ -33,6 +36,7 @@ impl WsRuntime {
     pub(crate) fn new(
         limits: &Limits,
         middlewares: Vec<Arc<dyn WsMiddleware>>,
+        deflate: Option<Deflate>,
         shutdown: CancellationToken,
     ) -> Self {
         let max_message_size = limits.ws_max_message_size;
@@ -48,6 +52,7 @@ impl WsRuntime {
             ping_timeout: limits.ws_ping_timeout,
             write_stall_timeout: limits.write_stall_timeout,
             middlewares: middlewares.into(),
+            deflate,
             shutdown,
             hard_stop: CancellationToken::new(),
             tasks: TaskTracker::new(),

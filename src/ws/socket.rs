@@ -27,13 +27,15 @@ use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::closing::{Closing, Ending, close_frame};
+use super::deflate::negotiate::Params;
+use super::deflate::{Side, WsIo};
 use super::error::WebSocketError;
 use super::keepalive::KeepAlive;
 use super::message::{Message, close_code};
 use super::runtime::WsRuntime;
 use crate::response::{HttpResponse, IntoHeaders, IntoResponse};
 
-pub(super) type Stream = WebSocketStream<TokioIo<Upgraded>>;
+pub(super) type Stream = WebSocketStream<WsIo<TokioIo<Upgraded>>>;
 
 /// A WebSocket conversation: bareASGI's `WebSocket`.
 ///
@@ -76,6 +78,8 @@ pub struct WebSocket {
     shutdown_token: CancellationToken,
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     offered: Vec<String>,
+    /// permessage-deflate as negotiated, for the connection once upgraded.
+    deflate: Option<Params>,
     /// Set while the socket is open and the runtime pings.
     keep_alive: Option<KeepAlive>,
     /// Where an open socket goes when dropped: to the task running the handler, which
@@ -111,6 +115,7 @@ impl WebSocket {
         decide: oneshot::Sender<Decision>,
         upgrade: OnUpgrade,
         offered: Vec<String>,
+        deflate: Option<Params>,
         runtime: Arc<WsRuntime>,
         on_drop: oneshot::Sender<Box<Stream>>,
     ) -> Self {
@@ -120,6 +125,7 @@ impl WebSocket {
             shutdown: Box::pin(shutdown_token.clone().cancelled_owned()),
             shutdown_token,
             offered,
+            deflate,
             runtime,
             keep_alive: None,
             on_drop: Some(on_drop),
@@ -170,12 +176,15 @@ impl WebSocket {
             tracing::debug!(%error, "the upgrade did not complete");
             WebSocketError::HandshakeAbandoned
         })?;
-        let stream = WebSocketStream::from_raw_socket(
+        let max_frame = self.runtime.config.max_frame_size.unwrap_or(usize::MAX);
+        let io = WsIo::new(
             TokioIo::new(upgraded),
-            Role::Server,
-            Some(self.runtime.config),
-        )
-        .await;
+            self.deflate,
+            Side::Server,
+            max_frame,
+        );
+        let stream =
+            WebSocketStream::from_raw_socket(io, Role::Server, Some(self.runtime.config)).await;
         self.state = State::Open(Box::new(stream));
         self.keep_alive = self
             .runtime

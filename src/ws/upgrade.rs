@@ -17,9 +17,10 @@ use tokio::sync::oneshot;
 use tracing::Instrument;
 
 use super::closing::{Closing, close_frame};
+use super::deflate::negotiate::Params;
 use super::error::WebSocketError;
 use super::handler::WsHandler;
-use super::handshake;
+use super::handshake::{self, StreamHold};
 use super::message::close_code;
 use super::request::WebSocketRequest;
 use super::runtime::WsRuntime;
@@ -31,7 +32,12 @@ use crate::response::HttpResponse;
 /// the handshake with its decision.
 pub(crate) struct Upgrade {
     pub(crate) handler: Arc<dyn WsHandler>,
-    pub(crate) accept: HeaderValue,
+    pub(crate) answer: handshake::Answer,
+    /// Held while the handler runs (see [`StreamHold`]).
+    pub(crate) stream_hold: Option<StreamHold>,
+    /// The `sec-websocket-extensions` answer and what it agreed to, when permessage-deflate
+    /// was negotiated.
+    pub(crate) deflate: Option<(HeaderValue, Params)>,
     pub(crate) upgrade: OnUpgrade,
     pub(crate) runtime: Arc<WsRuntime>,
 }
@@ -40,14 +46,17 @@ impl Upgrade {
     pub(crate) async fn open(self, req: WebSocketRequest) -> HttpResponse {
         let Self {
             handler,
-            accept,
+            answer,
+            stream_hold,
+            deflate,
             upgrade,
             runtime,
         } = self;
+        let (extensions, params) = deflate.unzip();
         let (decide, decided) = oneshot::channel();
         let (on_drop, dropped) = oneshot::channel();
         let offered = req.subprotocols().map(str::to_owned).collect();
-        let socket = WebSocket::pending(decide, upgrade, offered, runtime.clone(), on_drop);
+        let socket = WebSocket::pending(decide, upgrade, offered, params, runtime.clone(), on_drop);
         let span = tracing::info_span!("websocket", path = %req.path());
         let hard_stop = runtime.hard_stop.clone();
         let tasks = runtime.tasks.clone();
@@ -55,6 +64,7 @@ impl Upgrade {
             async move {
                 #[cfg(feature = "metrics")]
                 let _open = crate::telemetry::Open::websocket();
+                let _stream_hold = stream_hold;
                 let run = AssertUnwindSafe(handler.call(req, socket)).catch_unwind();
                 tokio::select! {
                     outcome = run_and_close(run, dropped, &runtime) => log(outcome),
@@ -67,7 +77,7 @@ impl Upgrade {
         );
         match decided.await {
             Ok(Decision::Accept { protocol, headers }) => {
-                handshake::switching_protocols(accept, protocol, headers)
+                handshake::switching_protocols(&answer, protocol, extensions, headers)
             }
             Ok(Decision::Reject(response)) => response,
             Err(_) => HttpResponse::text(StatusCode::FORBIDDEN, "Forbidden"),

@@ -6,7 +6,10 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 
 // ignoreCertificateErrors: accept the test's self-signed certificate (HTTPS pages).
-export async function launch({ ignoreCertificateErrors = false } = {}) {
+// trustedSpki: base64 SHA-256 hashes of public keys whose certificates Chromium treats as
+// valid, not merely accepted: it pools and reuses connections with certificate errors
+// less than it does valid ones.
+export async function launch({ ignoreCertificateErrors = false, trustedSpki = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "bareasgi-chromium-"));
   return chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -21,6 +24,7 @@ export async function launch({ ignoreCertificateErrors = false } = {}) {
       "--disable-component-update",
       "--disable-sync",
       ...(ignoreCertificateErrors ? ["--ignore-certificate-errors"] : []),
+      ...(trustedSpki.length ? [`--ignore-certificate-errors-spki-list=${trustedSpki.join(",")}`] : []),
     ],
   });
 }
