@@ -5,8 +5,8 @@
 //!
 //! | guide | what it covers |
 //! |---|---|
-//! | [routing] | patterns, precedence, 404/405/HEAD/OPTIONS, mistakes reported at `add`, mounting |
-//! | [handlers] | handlers, what they return, errors, state (`app.info`, `req.context`), middleware, logging |
+//! | [routing] | patterns, precedence, 404/405/HEAD/OPTIONS, mistakes reported at `add`, mounting, route groups |
+//! | [handlers] | handlers, what they return (`Html`, `Redirect` ...), errors, state (`req.state`, `req.context`), middleware, logging |
 //! | [extractors] | `req.json()`, `req.query_as()`, `req.form()`, the `Json` response |
 //! | [cookies] | plain, signed and private cookies; recipe: a login cookie and a middleware on a group |
 //! | [uploads] | streamed `multipart/form-data`; recipe: an upload with a limit, and its test |
@@ -18,6 +18,14 @@
 //! | [limits] | every limit and timeout, its default and how to change it |
 //! | [reliability] | what hostile, slow and vanishing clients get, each pinned by a test |
 //! | [testing] | `TestClient`: the application served as in production, over a real socket |
+#![cfg_attr(
+    feature = "metrics",
+    doc = "| [metrics](crate::metrics) | feature `metrics`: Prometheus metrics, `app.metrics()` and `metrics::handler()`, on a port of its own, what each metric counts and what it costs |"
+)]
+#![cfg_attr(
+    not(feature = "metrics"),
+    doc = "| [metrics](https://docs.rs/bareasgi/latest/bareasgi/metrics/index.html) | feature `metrics`: Prometheus metrics, `app.metrics()` and `metrics::handler()`, on a port of its own, what each metric counts and what it costs |"
+)]
 //!
 //! The modules' own pages ([`sse`](crate::sse), [`hub`](crate::hub), [`ws`](crate::ws) ...)
 //! are the reference; these pages are the tour.
