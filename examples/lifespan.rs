@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use bareasgi::{Application, BoxError, HttpRequest, TypeMap};
+use bareasgi::{Application, BoxError, HttpError, HttpRequest, TypeMap};
 
 #[path = "support/serve.rs"]
 mod serve;
@@ -40,9 +40,12 @@ async fn shutdown(info: &TypeMap) -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn visits(req: HttpRequest) -> String {
-    let stats = req.info.get::<Stats>().expect("created at startup");
-    format!("{}\n", stats.visits.fetch_add(1, Ordering::Relaxed) + 1)
+async fn visits(req: HttpRequest) -> Result<String, HttpError> {
+    let stats = req.state::<Stats>()?; // a logged 500 naming `Stats` if startup had not run
+    Ok(format!(
+        "{}\n",
+        stats.visits.fetch_add(1, Ordering::Relaxed) + 1
+    ))
 }
 
 #[tokio::main]

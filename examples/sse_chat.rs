@@ -75,15 +75,15 @@ async fn index(_req: HttpRequest) -> impl IntoResponse {
 
 /// `201` with the message's id, `503` while the hub's Redis is unreachable.
 async fn post_message(mut req: HttpRequest) -> Result<impl IntoResponse, HttpError> {
+    let hub = req.state::<Hub>()?;
     let text = req.text().await?;
-    let hub = req.info.get::<Hub>().expect("the hub is set up in app()");
     let id = hub.publish(TOPIC, text).await?;
     Ok((StatusCode::CREATED, id.to_string()))
 }
 
 /// The chat's events; `503` with `retry-after` (the browser retries) while Redis is down.
 async fn events(req: HttpRequest) -> Result<EventStream, HttpError> {
-    let hub = req.info.get::<Hub>().expect("the hub is set up in app()");
+    let hub = req.state::<Hub>()?;
     // Resolves once the subscription's start is fixed: a newcomer sees its own first message.
     let subscription = hub.subscribe(TOPIC, req.last_event_id()).await?;
     Ok(EventStream::new(subscription))

@@ -134,6 +134,7 @@ impl Log {
     }
 
     /// The newest id this process has for the topic: the last event, or the base.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn newest(&self) -> Option<EventId> {
         self.read().newest()
     }

@@ -56,6 +56,8 @@ pub(crate) trait Backfill: Send + Sync + 'static {
 /// it waits, and goes on where it was once the broker is back.
 pub struct Subscription {
     events: Pin<Box<dyn Stream<Item = Result<Event, HubError>> + Send>>,
+    /// For `ready`: only Redis has a start to wait for.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     log: Arc<Log>,
     #[cfg(feature = "metrics")]
     meter: Option<crate::telemetry::SubscriberMeter>,
@@ -115,6 +117,7 @@ impl Subscription {
     /// where the stream ends. [`Hub::subscribe`](super::Hub::subscribe) awaits it (bounded
     /// by the subscribe timeout) before handing the subscription out, so no caller sees a
     /// subscription whose start is still open. While Redis is unreachable this waits for it.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) async fn ready(&mut self) {
         loop {
             let changed = self.log.notify().notified();
