@@ -171,6 +171,7 @@ pub(super) async fn serve_io<I>(
         Sniffed::new(prefix, stream),
         activity.clone(),
         slot,
+        !is_http2,
     ));
     let result = if is_http2 {
         let budget = Arc::new(SendBudget::new(protocols.http2_connection_send_buffer));

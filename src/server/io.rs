@@ -19,7 +19,7 @@
 //! is never taken for stalled. Data sent but not yet acknowledged is not capped, so
 //! throughput is unchanged; events also wait less behind a backlog.
 //!
-//! And it closes a connection in stages (RFC 9112, 9.6): its shutdown half-closes the
+//! And it closes an HTTP/1.1 connection in stages (RFC 9112, 9.6): its shutdown half-closes the
 //! socket, then reads and discards what the client still sends until the client closes
 //! too, for at most [`LINGER_TIME`] and [`LINGER_BYTES`]. Closing a socket that still has
 //! unread bytes makes the kernel answer with a reset, which discards whatever the client
@@ -71,6 +71,9 @@ pub(super) struct Metered<IO> {
     /// Set once the write side is shut: the close's second stage (boxed: only closing
     /// connections need it).
     linger: Option<Pin<Box<Linger>>>,
+    /// Whether a close lingers: HTTP/1.1's does. HTTP/2 ends with GOAWAY, after which the
+    /// client closes by itself or holds an idle connection that waiting would only prolong.
+    lingers: bool,
 }
 
 pin_project_lite::pin_project! {
@@ -83,12 +86,18 @@ pin_project_lite::pin_project! {
 }
 
 impl<IO> Metered<IO> {
-    pub(super) fn new(io: IO, activity: Arc<Activity>, slot: Option<OwnedSemaphorePermit>) -> Self {
+    pub(super) fn new(
+        io: IO,
+        activity: Arc<Activity>,
+        slot: Option<OwnedSemaphorePermit>,
+        lingers: bool,
+    ) -> Self {
         Self {
             io,
             activity,
             _slot: slot,
             linger: None,
+            lingers,
         }
     }
 
@@ -156,6 +165,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Metered<IO> {
     /// too, or sent more than [`LINGER_BYTES`], or [`LINGER_TIME`] has passed.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if !this.lingers {
+            return Pin::new(&mut this.io).poll_shutdown(cx);
+        }
         if this.linger.is_none() {
             ready!(Pin::new(&mut this.io).poll_shutdown(cx))?;
             this.linger = Some(Box::pin(Linger {
