@@ -28,6 +28,8 @@
 //! or as a hyper `Service` (`hyper::service::Service::call(&service, request)`), to serve it
 //! with hyper-util yourself.
 
+mod answer;
+use answer::into_hyper;
 pub mod tower;
 
 use std::convert::Infallible;
@@ -41,20 +43,20 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::ALLOW;
-use http::{Method, Request, Response, StatusCode, Version};
+use http::{Method, Request, Response, StatusCode};
 use tokio_util::sync::CancellationToken;
 
 use self::tower::{LayerFn, LayeredFuture, Layers};
 use crate::body::Body;
 use crate::body::in_flight::InFlight;
-use crate::detachable::{Framing, sent_chunked};
+use crate::detachable::Framing;
 use crate::error::BoxError;
 use crate::handler::{BoxFuture, Handler};
 use crate::limits::Limits;
 use crate::middleware::{Middleware, Next};
 use crate::request::request_body;
 use crate::request::{BodyPace, HttpRequest};
-use crate::response::{Head, HttpResponse, answer_head, drop_wrong_content_length};
+use crate::response::{Head, HttpResponse};
 use crate::router::{HttpRouter, Resolution};
 use crate::typemap::TypeMap;
 #[cfg(feature = "ws")]
@@ -573,46 +575,6 @@ impl AppFuture {
     }
 }
 
-fn into_hyper(
-    response: HttpResponse,
-    head: Head,
-    framing: Framing,
-    shared: &Shared,
-    in_flight: Option<InFlight>,
-) -> Response<Body> {
-    let HttpResponse {
-        status,
-        mut headers,
-        mut body,
-    } = response;
-    if shared.header_room > 0 {
-        headers.reserve(shared.header_room);
-    }
-    let mut version = Version::HTTP_11;
-    match head {
-        Head::Here => answer_head(&mut headers, &mut body),
-        // A `HEAD` answer's body may be empty with the `GET` length declared (ServeDir's).
-        Head::Outside => body.prepare_to_send(&shared.shutdown, in_flight, false),
-        Head::No => {
-            drop_wrong_content_length(&mut headers, &body);
-            framing.declare_close(&mut version, &mut headers, body.exact_len());
-            let detach = framing == Framing::Detachable
-                && body.is_long_lived()
-                && sent_chunked(status, &headers);
-            body.prepare_to_send(&shared.shutdown, in_flight, detach);
-        }
-    }
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    *response.version_mut() = version;
-    let unused = std::mem::replace(response.headers_mut(), headers);
-    // The map `Response::new` made, empty: `HeaderMap::new` documents that it does not
-    // allocate, so there is nothing to free, and dropping it would still cost an
-    // out-of-line call (about 60 instructions on every request).
-    debug_assert_eq!(unused.capacity(), 0);
-    std::mem::forget(unused);
-    response
-}
 #[cfg(test)]
 mod tests {
     /// hyper moves each request's future a few times; the layered variant must not make the
