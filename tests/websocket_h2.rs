@@ -252,6 +252,10 @@ async fn middleware_limits_and_shutdown_apply_as_over_http1() {
     );
     ws.send(0x81, &[b'x'; 100]);
     assert_eq!(ws.close_code().await, close_code::MESSAGE_TOO_BIG);
+    // The client hangs up the failed socket (a reset of its stream), as a browser does: the
+    // server reads a failed socket until its peer hangs up, for at most its 5 s close
+    // timeout, which would otherwise race this test's own 5 s wait for the server to stop.
+    drop(ws);
 
     let (mut ws, _) = H2Socket::open(&mut client, &server, "/ws", None)
         .await
