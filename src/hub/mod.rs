@@ -41,7 +41,7 @@
 //! - [`Hub::memory`]: in this process only. Each topic keeps its last
 //!   [`history`](HubBuilder::history) events (1,024 by default) for replay, for as long as
 //!   the hub lives (topics are not forgotten: name them from a bounded set).
-//! - [`Hub::redis`] (feature `redis`): each topic is a Redis Stream capped near
+//! - `Hub::redis` (feature `redis`): each topic is a Redis Stream capped near
 //!   [`history`](HubBuilder::history) entries (10,000 by default), so events published on
 //!   any instance reach the subscribers of every instance, and an event's id is its stream
 //!   id: the same `Last-Event-ID` names the same place on every instance. Each instance
@@ -112,7 +112,8 @@ pub use event::{Event, Message, Missed};
 pub use id::{EventId, InvalidEventId};
 pub use subscription::Subscription;
 
-/// A publish/subscribe hub: in-process ([`Hub::memory`]) or through Redis ([`Hub::redis`]).
+/// A publish/subscribe hub: in-process ([`Hub::memory`]) or through Redis (`Hub::redis`,
+/// feature `redis`).
 ///
 /// Cloning it is cheap and every clone is the same hub: keep one in `app.info`.
 #[derive(Clone)]
@@ -252,7 +253,7 @@ impl fmt::Debug for Hub {
     }
 }
 
-/// Settings for a [`Hub`]; finish with [`memory`](Self::memory) or [`redis`](Self::redis).
+/// Settings for a [`Hub`]; finish with [`memory`](Self::memory) or `redis` (feature `redis`).
 ///
 /// ```
 /// use std::time::Duration;
