@@ -57,19 +57,25 @@ impl Handler for Mount {
             )));
         };
         *request.uri_mut() = uri;
-        let service = self.service.clone();
-        Box::pin(async move {
-            let response = match service.oneshot(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
-            let (parts, body) = response.into_parts();
-            HttpResponse {
-                status: parts.status,
-                headers: parts.headers,
-                body,
-            }
-        })
+        Box::pin(call_service(self.service.clone(), request))
+    }
+}
+
+/// Calls a normalized service (it never fails) and answers with its response: how a
+/// mounted service, and a group's layers around its routes, are a route's handler.
+pub(crate) async fn call_service(
+    service: BoxedService,
+    request: Request<RequestBody>,
+) -> HttpResponse {
+    let response = match service.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let (parts, body) = response.into_parts();
+    HttpResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body,
     }
 }
 

@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use ::tower::util::BoxCloneSyncService;
-use ::tower::{Layer, Service, ServiceExt};
+use ::tower::{Layer, Service};
 use bytes::Bytes;
 use http::{Request, Response};
 
+use super::mounted::call_service;
 use super::{BoxedService, Normalize, RouteGroup};
 use crate::body::Body;
 use crate::error::BoxError;
@@ -135,19 +136,7 @@ impl Handler for Layered {
         request
             .extensions_mut()
             .insert(Carried(Arc::new(Mutex::new(Some(rest)))));
-        let service = self.service.clone();
-        Box::pin(async move {
-            let response = match service.oneshot(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
-            let (parts, body) = response.into_parts();
-            HttpResponse {
-                status: parts.status,
-                headers: parts.headers,
-                body,
-            }
-        })
+        Box::pin(call_service(self.service.clone(), request))
     }
 }
 
