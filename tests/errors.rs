@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bareasgi::{Application, Body, BoxError, HttpError, HttpRequest, HttpResponse, Next};
@@ -74,33 +72,9 @@ async fn an_http_error_becomes_its_status_message_and_headers() {
     assert_eq!(response.text().await.unwrap(), "no such thing");
 }
 
-/// Collects what the `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn any_other_error_is_a_500_that_leaks_nothing_and_is_logged_with_method_and_path() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // The other tests of this binary run at the same time on other threads, with no
-    // subscriber: one that registered the request span's callsite first left it cached as
-    // never wanted (the span then missing from the line, once in a few runs). Ask again.
-    tracing::callsite::rebuild_interest_cache();
+    let (captured, _guard) = common::capture_logs();
 
     let server = TestServer::start(app()).await;
     let response = client().get(server.url("/private")).send().await.unwrap();
@@ -109,7 +83,7 @@ async fn any_other_error_is_a_500_that_leaks_nothing_and_is_logged_with_method_a
     assert_eq!(body, "Internal Server Error");
     assert!(!body.contains("hunter2"));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     let line = logs
         .lines()
         .find(|line| line.contains("handler failed"))

@@ -9,12 +9,11 @@ mod common;
 use std::time::Duration;
 
 use bareasgi::sse::{Event, EventStream};
-use bareasgi::{Application, Body, HttpRequest};
+use bareasgi::{Application, HttpRequest};
 use common::TestServer;
 use futures_util::{StreamExt, stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tower::util::MapResponseLayer;
 
 #[derive(Clone, Copy, Debug)]
 enum Path {
@@ -54,14 +53,7 @@ fn app(path: Path) -> Application {
             EventStream::new(events).without_keep_alive()
         });
     if let Path::Hyper = path {
-        // Event streams only, so that the other answers are framed alike on both paths.
-        app.layer(MapResponseLayer::new(|response: http::Response<Body>| {
-            let is_stream = response.headers()["content-type"] == "text/event-stream";
-            if !is_stream {
-                return response;
-            }
-            response.map(Body::try_from_stream)
-        }));
+        common::send_event_streams_through_hyper(&mut app);
     }
     app
 }

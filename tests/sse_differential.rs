@@ -9,26 +9,15 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bareasgi::sse::{Event, EventStream};
-use bareasgi::{Application, Body, HttpRequest};
-use common::TestServer;
+use bareasgi::{Application, HttpRequest};
+use common::{LiveStreams, TestServer};
 use futures_util::{StreamExt, stream};
 use proptest::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tower::util::MapResponseLayer;
-
-struct Guard(Arc<AtomicUsize>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
 
 fn count_of(req: &HttpRequest) -> usize {
     req.query()
@@ -39,7 +28,7 @@ fn count_of(req: &HttpRequest) -> usize {
 
 /// `/finite?n=N`: N events at once; `/slow?n=N`: N events 15 ms apart; `/hello`: text, any
 /// method. Every stream holds a guard counted in `live`.
-fn app(live: &Arc<AtomicUsize>, by_hyper: bool) -> Application {
+fn app(live: &LiveStreams, by_hyper: bool) -> Application {
     let mut app = Application::new();
     app.http_router
         .add(["GET", "POST"], "/hello", |_req: HttpRequest| async {
@@ -48,8 +37,7 @@ fn app(live: &Arc<AtomicUsize>, by_hyper: bool) -> Application {
     let counted = live.clone();
     app.http_router
         .add(["GET", "POST"], "/finite", move |req: HttpRequest| {
-            counted.fetch_add(1, Ordering::SeqCst);
-            let guard = Guard(counted.clone());
+            let guard = counted.guard();
             let n = count_of(&req);
             async move {
                 let events = stream::iter(0..n).map(move |i| {
@@ -62,8 +50,7 @@ fn app(live: &Arc<AtomicUsize>, by_hyper: bool) -> Application {
     let counted = live.clone();
     app.http_router
         .add(["GET"], "/slow", move |req: HttpRequest| {
-            counted.fetch_add(1, Ordering::SeqCst);
-            let guard = Guard(counted.clone());
+            let guard = counted.guard();
             let n = count_of(&req);
             async move {
                 let events = stream::iter(0..n).then(move |i| {
@@ -77,17 +64,7 @@ fn app(live: &Arc<AtomicUsize>, by_hyper: bool) -> Application {
             }
         });
     if by_hyper {
-        app.layer(MapResponseLayer::new(|response: http::Response<Body>| {
-            let is_stream = response
-                .headers()
-                .get("content-type")
-                .is_some_and(|value| value == "text/event-stream");
-            if is_stream {
-                response.map(Body::try_from_stream)
-            } else {
-                response
-            }
-        }));
+        common::send_event_streams_through_hyper(&mut app);
     }
     app
 }
@@ -162,7 +139,7 @@ fn script_strategy() -> impl Strategy<Value = Script> {
 /// Plays `script` against a fresh server on one path; returns what came back (dates
 /// removed) once every stream the server made has been dropped.
 async fn play(script: &Script, by_hyper: bool) -> String {
-    let live = Arc::new(AtomicUsize::new(0));
+    let live = LiveStreams::default();
     let mut server = TestServer::start(app(&live, by_hyper)).await;
     let mut socket = TcpStream::connect(server.addr).await.unwrap();
     let bytes = script.requests.concat().into_bytes();
@@ -219,15 +196,8 @@ async fn play(script: &Script, by_hyper: bool) -> String {
         }
     }
     drop(server);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while live.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(
-        live.load(Ordering::SeqCst),
-        0,
-        "streams left alive (by hyper: {by_hyper}) after {script:?}"
-    );
+    live.assert_all_dropped(&format!("by hyper: {by_hyper}, after {script:?}"))
+        .await;
     String::from_utf8_lossy(&received)
         .split("\r\n")
         .filter(|line| !line.starts_with("date: "))

@@ -1,8 +1,9 @@
 //! `req.state::<T>()`: the application's shared values as owned handles, over a real socket.
 
-use std::io::Write;
+mod common;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use bareasgi::test::TestClient;
 use bareasgi::{Application, HttpError, HttpRequest};
@@ -46,28 +47,9 @@ async fn state_is_shared_across_requests_and_the_body_can_be_read_while_it_is_he
     assert_eq!(second.text().await, "#2: two");
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn missing_state_is_a_500_that_names_the_type_in_the_log_not_to_the_client() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = common::capture_logs();
 
     let client = TestClient::new(app());
     let response = client.get("/missing").await;
@@ -76,7 +58,7 @@ async fn missing_state_is_a_500_that_names_the_type_in_the_log_not_to_the_client
     assert_eq!(body, "Internal Server Error");
     drop(client);
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     let line = logs
         .lines()
         .find(|line| line.contains("NeverInserted"))

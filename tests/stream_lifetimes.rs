@@ -10,49 +10,14 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bareasgi::sse::{Event, EventStream, KeepAlive};
 use bareasgi::{Application, Body, HttpRequest};
-use common::{TestServer, read_to};
+use common::{LiveStreams, TestServer, read_to};
 use futures_util::{StreamExt, stream};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tower_http::map_response_body::MapResponseBodyLayer;
-
-/// Counts the streams alive: one more when a handler makes one, one fewer when it is dropped.
-#[derive(Clone, Default)]
-struct Live(Arc<AtomicUsize>);
-
-struct Guard(Arc<AtomicUsize>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl Live {
-    fn guard(&self) -> Guard {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Guard(self.0.clone())
-    }
-
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    /// Waits (at most 5 s) for every stream to be dropped; panics naming how many were left.
-    async fn assert_all_dropped(&self, what: &str) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while self.count() > 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert_eq!(self.count(), 0, "{what}: streams left alive");
-    }
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Path {
@@ -68,7 +33,7 @@ enum Path {
 /// watch on the client can find that it left. hyper does not watch a client while it holds
 /// request bytes it has not parsed (the one extra byte), so on its path a departed client
 /// is found at the next write: a keep-alive comment, every 15 s by default, 200 ms here.
-fn app(live: &Live, path: Path) -> Application {
+fn app(live: &LiveStreams, path: Path) -> Application {
     let live = live.clone();
     let mut app = Application::new();
     app.http_router
@@ -89,9 +54,7 @@ fn app(live: &Live, path: Path) -> Application {
             }
         });
     if let Path::Hyper = path {
-        app.layer(MapResponseBodyLayer::new(|body: Body| {
-            Body::try_from_stream(body)
-        }));
+        common::send_event_streams_through_hyper(&mut app);
     }
     app
 }
@@ -137,7 +100,7 @@ async fn clients_that_leave_during_the_head_leave_no_stream_behind() {
             Leaving::CloseAfterAByte,
             Leaving::Close,
         ] {
-            let live = Live::default();
+            let live = LiveStreams::default();
             let server = TestServer::start(app(&live, path)).await;
             for _ in 0..30 {
                 let batch = (0..10).map(|_| request_and_leave(&server, leaving));
@@ -155,7 +118,7 @@ async fn clients_that_leave_during_the_head_leave_no_stream_behind() {
 #[tokio::test]
 async fn a_hard_stop_drops_every_stream() {
     for path in [Path::Detached, Path::Hyper] {
-        let live = Live::default();
+        let live = LiveStreams::default();
         let mut app = app(&live, path);
         app.shutdown_timeout(Duration::from_millis(200));
         // Streams that do not end on shutdown, so only the hard stop ends them.

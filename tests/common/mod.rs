@@ -188,5 +188,97 @@ pub async fn request_firehose_and_never_read(
     socket
 }
 
+/// Counts the response streams alive: one more for each [`LiveGuard`] a handler makes, one
+/// fewer when the stream holding it is dropped. Zero at the end of a test means no stream
+/// (nor anything it holds: the in-flight token, a keep-alive registration, a subscription)
+/// outlived its connection.
+#[derive(Clone, Default)]
+pub struct LiveStreams(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+/// Held by one stream (see [`LiveStreams`]).
+pub struct LiveGuard(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl LiveStreams {
+    pub fn guard(&self) -> LiveGuard {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        LiveGuard(self.0.clone())
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits (at most 5 s) for every stream to be dropped; panics naming how many were left.
+    pub async fn assert_all_dropped(&self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.count() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(self.count(), 0, "{what}: streams left alive");
+    }
+}
+
+/// Keeps `app`'s event streams on hyper's path: a layer that rebuilds an event stream's body
+/// (as tests/sse_layers.rs shows) so the connection does not send it itself (see
+/// `server::handoff`). Other answers pass untouched, so they are framed alike on both paths.
+pub fn send_event_streams_through_hyper(app: &mut Application) {
+    app.layer(tower::util::MapResponseLayer::new(
+        |response: http::Response<bareasgi::Body>| {
+            let is_stream = response
+                .headers()
+                .get("content-type")
+                .is_some_and(|value| value == "text/event-stream");
+            if is_stream {
+                response.map(bareasgi::Body::try_from_stream)
+            } else {
+                response
+            }
+        },
+    ));
+}
+
+/// What the `tracing` subscriber [`capture_logs`] set writes.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// Logs of this thread (`set_default`) into a buffer, without colours, until the guard is
+/// dropped.
+pub fn capture_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+    let captured = CapturedLogs::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    // The other tests of a binary run at the same time on other threads, with no
+    // subscriber: one that registered a callsite first left it cached as never wanted (a
+    // span or an event then missing from the logs, once in a few runs). Ask again.
+    tracing::callsite::rebuild_interest_cache();
+    (captured, guard)
+}
+
 pub mod external;
 pub mod sse_client;
